@@ -1,0 +1,56 @@
+// The archive layout of SPEC.md, built in one place so `local` and `s3` use identical keys.
+import { SealdockError } from '../errors.js';
+
+const EVIDENCE_ID = /^[0-9A-Za-z][0-9A-Za-z-]{0,63}$/;
+
+export function assertEvidenceId(id: string): string {
+  if (!EVIDENCE_ID.test(id)) throw new SealdockError('BAD_INPUT', `not an evidence id: ${JSON.stringify(id)}`);
+  return id;
+}
+
+/** A file name as it may appear as the last segment of a key: no separators, no dot-segments, no controls. */
+export function assertSafeFileName(name: string): string {
+  if (
+    name.length === 0 ||
+    Buffer.byteLength(name, 'utf8') > 255 ||
+    name === '.' ||
+    name === '..' ||
+    /[/\\\u0000-\u001f\u007f]/.test(name) ||
+    name !== name.normalize('NFC')
+  ) {
+    throw new SealdockError('BAD_INPUT', `unsafe file name: ${JSON.stringify(name)}`);
+  }
+  return name;
+}
+
+export function formatRevision(rev: number): string {
+  if (!Number.isInteger(rev) || rev < 1 || rev > 9999) throw new SealdockError('BAD_INPUT', `bad revision ${rev}`);
+  return String(rev).padStart(4, '0');
+}
+
+export const archiveKeys = {
+  original: (id: string, fileName: string) => `evidence/${assertEvidenceId(id)}/original/${assertSafeFileName(fileName)}`,
+  manifest: (id: string, rev: number) => `evidence/${assertEvidenceId(id)}/manifest/${formatRevision(rev)}.json`,
+  signature: (id: string, rev: number) => `${archiveKeys.manifest(id, rev)}.p7s`,
+  timestamp: (id: string, rev: number) => `${archiveKeys.manifest(id, rev)}.tsr`,
+  derivative: (id: string, rev: number) => `evidence/${assertEvidenceId(id)}/derivative/${formatRevision(rev)}.mp4`,
+  manifestPrefix: (id: string) => `evidence/${assertEvidenceId(id)}/manifest/`,
+  evidencePrefix: () => 'evidence/',
+  auditSegment: (segment: string) => `audit/${assertSafeFileName(segment)}.jsonl`,
+  auditSignature: (segment: string) => `audit/${assertSafeFileName(segment)}.jsonl.p7s`,
+};
+
+/** Keys are produced by archiveKeys; backends still refuse anything that could escape their root. */
+export function assertSafeKey(key: string): string {
+  const parts = key.split('/');
+  if (
+    key.length === 0 ||
+    key.length > 1024 ||
+    key.startsWith('/') ||
+    parts.some((p) => p === '' || p === '.' || p === '..') ||
+    /[\\\u0000-\u001f\u007f]/.test(key)
+  ) {
+    throw new SealdockError('BAD_INPUT', `unsafe archive key: ${JSON.stringify(key)}`);
+  }
+  return key;
+}
