@@ -1,0 +1,152 @@
+// The append-only, hash-chained custody and access log. Every row's hash covers the previous
+// row's hash, so an edited, inserted or deleted row breaks the chain from there on. SQLite
+// triggers refuse UPDATE and DELETE; the chain catches whoever edits the file directly.
+import type { Db } from '../catalog/db.js';
+import { canonicalJson } from '../util/canonical-json.js';
+import { sha256Hex } from '../util/hash.js';
+import { nowIso } from '../util/time.js';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+export interface AuditEntry {
+  actor: string;
+  action: string;
+  evidenceId?: string | null | undefined;
+  details?: Record<string, unknown> | undefined;
+}
+
+export interface AuditRow {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  evidenceId: string | null;
+  details: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+interface RawAuditRow {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  evidence_id: string | null;
+  details: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export function auditRowHash(prevHash: string, row: Omit<AuditRow, 'prevHash' | 'hash'>): string {
+  return sha256Hex(
+    prevHash +
+      canonicalJson({
+        seq: row.seq,
+        at: row.at,
+        actor: row.actor,
+        action: row.action,
+        evidenceId: row.evidenceId,
+        details: row.details,
+      }),
+  );
+}
+
+function fromRaw(r: RawAuditRow): AuditRow {
+  return {
+    seq: r.seq,
+    at: r.at,
+    actor: r.actor,
+    action: r.action,
+    evidenceId: r.evidence_id,
+    details: JSON.parse(r.details) as Record<string, unknown>,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}
+
+export interface AuditQuery {
+  evidenceId?: string | undefined;
+  action?: string | undefined;
+  actor?: string | undefined;
+  afterSeq?: number | undefined;
+  limit?: number | undefined;
+}
+
+export interface AuditVerifyResult {
+  ok: boolean;
+  rows: number;
+  lastHash: string;
+  problems: { seq: number; problem: string }[];
+}
+
+export class AuditLog {
+  private readonly last;
+  private readonly insert;
+
+  constructor(private readonly db: Db) {
+    this.last = db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+    this.insert = db.prepare(
+      'INSERT INTO audit_log (seq, at, actor, action, evidence_id, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+  }
+
+  /** Appends one row. Call inside the caller's transaction so the row commits with the change it records. */
+  append(entry: AuditEntry): AuditRow {
+    const write = () => {
+      const last = this.last.get();
+      const seq = (last?.seq ?? 0) + 1;
+      const prevHash = last?.hash ?? GENESIS_HASH;
+      const row = {
+        seq,
+        at: nowIso(),
+        actor: entry.actor,
+        action: entry.action,
+        evidenceId: entry.evidenceId ?? null,
+        details: entry.details ?? {},
+      };
+      const hash = auditRowHash(prevHash, row);
+      this.insert.run(seq, row.at, row.actor, row.action, row.evidenceId, JSON.stringify(row.details), prevHash, hash);
+      return { ...row, prevHash, hash };
+    };
+    // IMMEDIATE takes the write lock before reading the last hash, so two processes cannot fork the chain.
+    return this.db.inTransaction ? write() : this.db.transaction(write).immediate();
+  }
+
+  list(q: AuditQuery = {}): AuditRow[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.evidenceId) (where.push('evidence_id = ?'), args.push(q.evidenceId));
+    if (q.action) (where.push('action = ?'), args.push(q.action));
+    if (q.actor) (where.push('actor = ?'), args.push(q.actor));
+    if (q.afterSeq !== undefined) (where.push('seq > ?'), args.push(q.afterSeq));
+    const sql = `SELECT * FROM audit_log ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq LIMIT ?`;
+    args.push(Math.min(Math.max(q.limit ?? 1000, 1), 10_000));
+    return (this.db.prepare(sql).all(...args) as RawAuditRow[]).map(fromRaw);
+  }
+
+  /** Walks the whole chain; reports every row whose content, link or numbering is not what was written. */
+  verify(): AuditVerifyResult {
+    const problems: AuditVerifyResult['problems'] = [];
+    let expectedPrev = GENESIS_HASH;
+    let expectedSeq = 1;
+    let rows = 0;
+    for (const raw of this.db.prepare('SELECT * FROM audit_log ORDER BY seq').iterate() as Iterable<RawAuditRow>) {
+      rows++;
+      let row: AuditRow;
+      try {
+        row = fromRaw(raw);
+      } catch {
+        problems.push({ seq: raw.seq, problem: 'details are not valid JSON' });
+        expectedPrev = raw.hash;
+        expectedSeq = raw.seq + 1;
+        continue;
+      }
+      if (row.seq !== expectedSeq) problems.push({ seq: row.seq, problem: `expected seq ${expectedSeq}: rows missing` });
+      if (row.prevHash !== expectedPrev) problems.push({ seq: row.seq, problem: 'prev_hash does not match the previous row' });
+      if (auditRowHash(row.prevHash, row) !== row.hash) problems.push({ seq: row.seq, problem: 'row content does not match its hash' });
+      expectedPrev = row.hash;
+      expectedSeq = row.seq + 1;
+    }
+    return { ok: problems.length === 0, rows, lastHash: expectedPrev, problems };
+  }
+}

@@ -1,0 +1,94 @@
+// Versioned schema migrations, applied in order inside one transaction each; PRAGMA user_version
+// records how far a catalog file has come. Never edit a shipped migration: add the next one.
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'evidence, archive objects, dock files, append-only audit log',
+    sql: `
+      CREATE TABLE evidence (
+        id              TEXT PRIMARY KEY,
+        sha256          TEXT NOT NULL UNIQUE,
+        size            INTEGER NOT NULL,
+        original_name   TEXT NOT NULL,
+        dock_id         TEXT NOT NULL,
+        device_id       TEXT,
+        received_at     TEXT NOT NULL,
+        state           TEXT NOT NULL,
+        resume_state    TEXT,
+        stage           TEXT,
+        error           TEXT,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT,
+        spool_path      TEXT,
+        elements        TEXT NOT NULL DEFAULT '{}',
+        element_sources TEXT NOT NULL DEFAULT '{}',
+        missing         TEXT NOT NULL DEFAULT '[]',
+        media           TEXT,
+        derivative      TEXT,
+        manifest_rev    INTEGER NOT NULL DEFAULT 0,
+        manifest_sha256 TEXT,
+        legal_hold      INTEGER NOT NULL DEFAULT 0,
+        retain_until    TEXT,
+        progress        REAL,
+        updated_at      TEXT NOT NULL
+      );
+      CREATE INDEX evidence_state ON evidence(state, next_attempt_at);
+      CREATE INDEX evidence_received ON evidence(received_at);
+
+      CREATE TABLE archive_objects (
+        key              TEXT PRIMARY KEY,
+        evidence_id      TEXT REFERENCES evidence(id),
+        kind             TEXT NOT NULL,
+        sha256           TEXT NOT NULL,
+        size             INTEGER NOT NULL,
+        version_id       TEXT,
+        backend_checksum TEXT,
+        retain_until     TEXT,
+        legal_hold       INTEGER NOT NULL DEFAULT 0,
+        stored_at        TEXT NOT NULL,
+        verified_at      TEXT
+      );
+      CREATE INDEX archive_objects_evidence ON archive_objects(evidence_id);
+
+      CREATE TABLE dock_files (
+        id             INTEGER PRIMARY KEY,
+        dock_id        TEXT NOT NULL,
+        rel_path       TEXT NOT NULL,
+        size           INTEGER NOT NULL,
+        mtime_ms       INTEGER NOT NULL,
+        sha256         TEXT NOT NULL,
+        evidence_id    TEXT NOT NULL REFERENCES evidence(id),
+        device_id      TEXT,
+        sidecar        TEXT,
+        seen_at        TEXT NOT NULL,
+        released_at    TEXT,
+        release_action TEXT,
+        UNIQUE (dock_id, rel_path, size, mtime_ms)
+      );
+      CREATE INDEX dock_files_pending ON dock_files(evidence_id, released_at);
+
+      CREATE TABLE audit_log (
+        seq         INTEGER PRIMARY KEY,
+        at          TEXT NOT NULL,
+        actor       TEXT NOT NULL,
+        action      TEXT NOT NULL,
+        evidence_id TEXT,
+        details     TEXT NOT NULL,
+        prev_hash   TEXT NOT NULL,
+        hash        TEXT NOT NULL UNIQUE
+      );
+      CREATE INDEX audit_log_evidence ON audit_log(evidence_id, seq);
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+    `,
+  },
+];

@@ -1,0 +1,96 @@
+// The typed configuration, validated once at start. Unknown keys are errors: a typo in an
+// evidence system's config must not silently fall back to a default.
+import { z } from 'zod';
+
+const nonEmpty = z.string().min(1);
+const nullableString = nonEmpty.nullable().default(null);
+
+export const DockSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'letters, digits, _ and - only (max 64)'),
+  path: nonEmpty,
+  layout: z.enum(['device-folder', 'flat']).default('device-folder'),
+  place: nullableString,
+  purpose: nullableString,
+  release: z.enum(['keep', 'delete']).default('keep'),
+  timezone: nullableString,
+  fileNamePatterns: z.array(nonEmpty).default(['device-datetime-seq', 'date-time', 'dashed-datetime']),
+});
+
+export const ConfigSchema = z.strictObject({
+  dataDir: nonEmpty,
+  nodeId: nullableString,
+  docks: z.array(DockSchema).default([]),
+  intake: z.strictObject({
+    quietPeriodMs: z.number().int().min(0).max(3_600_000),
+    pollIntervalMs: z.number().int().min(50).max(600_000),
+    maxFileBytes: z.number().int().positive(),
+    sidecarMaxBytes: z.number().int().positive().max(10 * 1024 * 1024),
+  }),
+  media: z.strictObject({
+    ffmpegPath: nonEmpty,
+    ffprobePath: nonEmpty,
+    concurrency: z.number().int().min(0).max(64),
+    maxHeight: z.number().int().min(144).max(4320),
+    preset: nonEmpty,
+    nice: z.number().int().min(0).max(19),
+    timeoutSeconds: z.number().int().positive(),
+    burnIn: z.boolean(),
+  }),
+  elements: z.strictObject({
+    caseNumberPattern: nonEmpty.refine((p) => {
+      try {
+        new RegExp(p, 'u');
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'not a valid regular expression'),
+  }),
+  archive: z.strictObject({
+    backend: z.enum(['local', 's3']),
+    local: z.strictObject({ path: nonEmpty }),
+    s3: z.strictObject({
+      endpoint: nullableString,
+      region: nonEmpty,
+      bucket: nullableString,
+      forcePathStyle: z.boolean(),
+      partSizeMiB: z.number().int().min(5).max(5120),
+      queueSize: z.number().int().min(1).max(16),
+      verify: z.enum(['checksum', 'readback']),
+      requestTimeoutMs: z.number().int().positive(),
+    }),
+    retention: z.strictObject({
+      days: z.number().int().min(183, 'must be at least 183 (six months)'),
+      legalHold: z.strictObject({
+        purposes: z.array(nonEmpty).default([]),
+        categories: z.array(nonEmpty).default([]),
+      }),
+    }),
+  }),
+  pipeline: z.strictObject({
+    workers: z.number().int().min(1).max(32),
+    retry: z.strictObject({
+      baseDelayMs: z.number().int().min(10),
+      maxDelayMs: z.number().int().min(10),
+    }),
+  }),
+  seal: z.strictObject({
+    keyFile: nullableString,
+    certFile: nullableString,
+    chainFile: nullableString,
+    pkcs12File: nullableString,
+    passphraseEnv: nonEmpty,
+    tsaUrl: z.url().nullable().default(null),
+  }),
+  api: z.strictObject({
+    enabled: z.boolean(),
+    host: nonEmpty,
+    port: z.number().int().min(0).max(65535),
+  }),
+  log: z.strictObject({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  }),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type DockConfig = z.infer<typeof DockSchema>;
