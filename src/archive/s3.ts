@@ -1,0 +1,648 @@
+// S3 backend: every object written once, under Object Lock COMPLIANCE, with a server-checked SHA-256.
+// Works against AWS S3 and MinIO (tests use a pinned MinIO, see scripts/s3-server.sh).
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  GetBucketVersioningCommand,
+  GetObjectCommand,
+  GetObjectLockConfigurationCommand,
+  GetObjectRetentionCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  PutObjectLegalHoldCommand,
+  PutObjectRetentionCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import type { HeadObjectCommandOutput } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { SealdockError, errorMessage, isSealdockError } from '../errors.js';
+import type {
+  ArchiveBackend,
+  ByteRange,
+  ObjectInfo,
+  ObjectSource,
+  PutOptions,
+  StoredObject,
+  VerifyResult,
+} from './archive.js';
+import { assertSafeKey } from './keys.js';
+
+export interface S3ArchiveConfig {
+  /** Omit for AWS; e.g. http://127.0.0.1:9000 for MinIO. */
+  endpoint?: string | undefined;
+  region: string;
+  bucket: string;
+  forcePathStyle: boolean;
+  /** Multipart part size; objects up to one part go as a single PUT. Default 16. */
+  partSizeMiB?: number;
+  /** Parts in flight per upload (memory ≈ queueSize × partSize). Default 2. */
+  queueSize?: number;
+  /**
+   * 'checksum' (default): compare the server's SHA-256 checksum (full for single PUT, composite for
+   * multipart when this process knows the part digests), reading back only when it cannot prove it.
+   * 'readback': always download and re-hash every byte.
+   */
+  verify?: 'checksum' | 'readback';
+  /** Per-request socket timeout. Default 120 000. */
+  requestTimeoutMs?: number;
+  /** SDK attempts per request; kept small because the pipeline retries with back-off. Default 3. */
+  maxAttempts?: number;
+  /** Multipart uploads older than this are aborted as orphans by the start-up sweep. Default 1 h. */
+  staleUploadMs?: number;
+}
+
+const MiB = 1024 * 1024;
+const META_SHA256 = 'sha256';
+const META_PART_SIZE = 'part-size';
+const META_RETAIN_UNTIL = 'retain-until';
+const HEX64 = /^[0-9a-f]{64}$/;
+// Remembered composite checksums (from our own uploads) so verify needs no read-back; bounded.
+const COMPOSITE_CACHE_MAX = 10_000;
+
+interface LocalDigest {
+  sha256: string;
+  size: number;
+  /** base64 composite `…-N` for multipart, base64 full digest for a single PUT */
+  checksum: string;
+}
+
+type S3Error = Error & { $metadata?: { httpStatusCode?: number }; Code?: string; code?: string };
+
+function hexToBase64(hex: string): string {
+  return Buffer.from(hex, 'hex').toString('base64');
+}
+
+function statusOf(err: unknown): number | undefined {
+  return (err as S3Error | undefined)?.$metadata?.httpStatusCode;
+}
+
+function nameOf(err: unknown): string {
+  const e = err as S3Error | undefined;
+  return String(e?.name ?? e?.Code ?? e?.code ?? '');
+}
+
+function isNotFound(err: unknown): boolean {
+  return statusOf(err) === 404 || ['NotFound', 'NoSuchKey', 'NoSuchVersion'].includes(nameOf(err));
+}
+
+/**
+ * SDK/network failures → SealdockError. Anything transient (no HTTP response, 5xx, 429, timeouts)
+ * becomes ARCHIVE_UNAVAILABLE so the pipeline retries with back-off.
+ */
+function toSealdockError(err: unknown, what: string): SealdockError {
+  if (isSealdockError(err)) return err;
+  const status = statusOf(err);
+  const name = nameOf(err);
+  const msg = `${what}: ${name ? `${name}: ` : ''}${errorMessage(err)}`;
+  const details = { s3Error: name || undefined, httpStatus: status };
+  if (isNotFound(err)) return new SealdockError('NOT_FOUND', msg, details, { cause: err });
+  if (name === 'BadDigest' || name === 'XAmzContentSHA256Mismatch' || name === 'InvalidDigest') {
+    return new SealdockError('VERIFY_FAILED', `${msg} (the bytes sent do not match the SHA-256 we claimed)`, details, {
+      cause: err,
+    });
+  }
+  if (status === 416 || name === 'InvalidRange') {
+    return new SealdockError('RANGE_NOT_SATISFIABLE', msg, details, { cause: err });
+  }
+  if (status === 401 || status === 403) {
+    return new SealdockError('ARCHIVE_NOT_READY', `${msg} (check the credentials and bucket policy)`, details, {
+      cause: err,
+    });
+  }
+  if (status === undefined || status >= 500 || status === 429 || status === 408 || name === 'TimeoutError') {
+    return new SealdockError('ARCHIVE_UNAVAILABLE', msg, details, { cause: err });
+  }
+  return new SealdockError('INTERNAL', msg, details, { cause: err });
+}
+
+/** Whole-object SHA-256 plus the per-part digests S3 combines into its composite checksum. */
+async function digestSource(
+  source: ObjectSource,
+  partSize: number,
+): Promise<{ sha256: string; size: number; parts: Buffer[] }> {
+  const whole = createHash('sha256');
+  const parts: Buffer[] = [];
+  let part = createHash('sha256');
+  let inPart = 0;
+  let size = 0;
+  const feed = (chunk: Buffer) => {
+    whole.update(chunk);
+    size += chunk.length;
+    let off = 0;
+    while (off < chunk.length) {
+      const n = Math.min(partSize - inPart, chunk.length - off);
+      part.update(chunk.subarray(off, off + n));
+      inPart += n;
+      off += n;
+      if (inPart === partSize) {
+        parts.push(part.digest());
+        part = createHash('sha256');
+        inPart = 0;
+      }
+    }
+  };
+  if ('bytes' in source) feed(source.bytes);
+  else for await (const chunk of createReadStream(source.path, { highWaterMark: 4 * MiB })) feed(chunk as Buffer);
+  if (inPart > 0 || parts.length === 0) parts.push(part.digest());
+  return { sha256: whole.digest('hex'), size, parts };
+}
+
+function compositeOf(parts: Buffer[]): string {
+  return `${createHash('sha256').update(Buffer.concat(parts)).digest('base64')}-${parts.length}`;
+}
+
+export class S3Archive implements ArchiveBackend {
+  readonly kind = 's3' as const;
+  readonly client: S3Client;
+  readonly bucket: string;
+  private readonly partSize: number;
+  private readonly queueSize: number;
+  private readonly verifyMode: 'checksum' | 'readback';
+  private readonly staleUploadMs: number;
+  private readonly known = new Map<string, LocalDigest & { versionId?: string | undefined }>();
+  private readonly keyLocks = new Map<string, Promise<unknown>>();
+  private readonly liveUploads = new Set<string>();
+  private swept = false;
+
+  constructor(config: S3ArchiveConfig) {
+    const partSizeMiB = config.partSizeMiB ?? 16;
+    if (!(partSizeMiB >= 5 && partSizeMiB <= 5120)) {
+      throw new SealdockError(
+        'CONFIG_INVALID',
+        `archive.s3.partSizeMiB must be 5..5120 (S3 limits), got ${partSizeMiB}`,
+      );
+    }
+    this.partSize = Math.floor(partSizeMiB * MiB);
+    this.queueSize = Math.max(1, Math.floor(config.queueSize ?? 2));
+    this.verifyMode = config.verify ?? 'checksum';
+    this.staleUploadMs = config.staleUploadMs ?? 3_600_000;
+    this.bucket = config.bucket;
+    const requestTimeout = config.requestTimeoutMs ?? 120_000;
+    this.client = new S3Client({
+      ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+      region: config.region,
+      forcePathStyle: config.forcePathStyle,
+      // The SDK's default CRC32 breaks S3-compatible servers; we send SHA-256 explicitly instead.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: config.maxAttempts ?? 3,
+      // Options object rather than `new NodeHttpHandler`: @smithy/node-http-handler is not our dependency.
+      requestHandler: { requestTimeout, connectionTimeout: Math.min(requestTimeout, 10_000) },
+    });
+  }
+
+  async checkReady(): Promise<void> {
+    const b = JSON.stringify(this.bucket);
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    } catch (err) {
+      if (isNotFound(err)) {
+        throw new SealdockError(
+          'ARCHIVE_NOT_READY',
+          `bucket ${b} does not exist: create it with Object Lock enabled ` +
+            `(aws s3api create-bucket --bucket ${this.bucket} --object-lock-enabled-for-bucket)`,
+        );
+      }
+      throw toSealdockError(err, `bucket ${b} is not reachable`);
+    }
+    let lockEnabled = false;
+    try {
+      const lock = await this.client.send(new GetObjectLockConfigurationCommand({ Bucket: this.bucket }));
+      lockEnabled = lock.ObjectLockConfiguration?.ObjectLockEnabled === 'Enabled';
+    } catch (err) {
+      const e = toSealdockError(err, 'GetObjectLockConfiguration');
+      if (e.code === 'ARCHIVE_UNAVAILABLE') throw e;
+    }
+    if (!lockEnabled) {
+      throw new SealdockError(
+        'ARCHIVE_NOT_READY',
+        `bucket ${b} has no Object Lock, so archived footage could be deleted or overwritten. ` +
+          `Object Lock cannot be turned on for an existing bucket here: create a new bucket with ` +
+          `--object-lock-enabled-for-bucket (aws s3api create-bucket … / mc mb --with-lock), ` +
+          `which also enables versioning, and set archive.s3.bucket to it.`,
+        { bucket: this.bucket },
+      );
+    }
+    try {
+      const v = await this.client.send(new GetBucketVersioningCommand({ Bucket: this.bucket }));
+      if (v.Status !== 'Enabled') {
+        throw new SealdockError(
+          'ARCHIVE_NOT_READY',
+          `bucket ${b} has versioning ${v.Status ?? 'never enabled'}; Object Lock requires it Enabled ` +
+            `(aws s3api put-bucket-versioning --bucket ${this.bucket} --versioning-configuration Status=Enabled)`,
+          { bucket: this.bucket },
+        );
+      }
+    } catch (err) {
+      throw toSealdockError(err, 'GetBucketVersioning');
+    }
+    // Once per process: leftovers of uploads interrupted by a crash cost storage and are never completed.
+    if (!this.swept) {
+      this.swept = true;
+      await this.abortStaleUploads('', new Date(Date.now() - this.staleUploadMs)).catch(() => undefined);
+    }
+  }
+
+  /** Aborts incomplete multipart uploads under `prefix` started before `olderThan` (not our live ones). */
+  async abortStaleUploads(prefix: string, olderThan: Date, exactKey?: string): Promise<number> {
+    let aborted = 0;
+    let KeyMarker: string | undefined;
+    let UploadIdMarker: string | undefined;
+    try {
+      for (;;) {
+        const page = await this.client.send(
+          new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: prefix, KeyMarker, UploadIdMarker }),
+        );
+        for (const u of page.Uploads ?? []) {
+          if (!u.Key || !u.UploadId || this.liveUploads.has(u.UploadId)) continue;
+          if (exactKey !== undefined && u.Key !== exactKey) continue;
+          if (u.Initiated && u.Initiated.getTime() >= olderThan.getTime()) continue;
+          await this.client.send(
+            new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.Key, UploadId: u.UploadId }),
+          );
+          aborted++;
+        }
+        if (!page.IsTruncated) break;
+        KeyMarker = page.NextKeyMarker;
+        UploadIdMarker = page.NextUploadIdMarker;
+        if (!KeyMarker && !UploadIdMarker) break;
+      }
+    } catch (err) {
+      throw toSealdockError(err, `ListMultipartUploads ${JSON.stringify(prefix)}`);
+    }
+    return aborted;
+  }
+
+  async put(key: string, source: ObjectSource, opts: PutOptions): Promise<StoredObject> {
+    assertSafeKey(key);
+    // One writer per key in this process; the HeadObject check below is not atomic on its own.
+    const prev = this.keyLocks.get(key) ?? Promise.resolve();
+    const run = prev.catch(() => undefined).then(() => this.putLocked(key, source, opts));
+    const tail = run.catch(() => undefined);
+    this.keyLocks.set(key, tail);
+    void tail.then(() => {
+      if (this.keyLocks.get(key) === tail) this.keyLocks.delete(key);
+    });
+    return run;
+  }
+
+  private async putLocked(key: string, source: ObjectSource, opts: PutOptions): Promise<StoredObject> {
+    const sha256 = opts.sha256.toLowerCase();
+    if (!HEX64.test(sha256)) throw new SealdockError('BAD_INPUT', `put ${key}: sha256 must be 64 hex digits`);
+    if (!(opts.retainUntil instanceof Date) || Number.isNaN(opts.retainUntil.getTime())) {
+      throw new SealdockError('BAD_INPUT', `put ${key}: retainUntil is not a valid date`);
+    }
+    const size = 'bytes' in source ? source.bytes.length : (await stat(source.path)).size;
+    if (size !== opts.size) {
+      throw new SealdockError('VERIFY_FAILED', `put ${key}: source has ${size} bytes, expected ${opts.size}`);
+    }
+
+    const existing = await this.headRaw(key);
+    if (existing) return this.samePut(key, existing, sha256, opts);
+
+    // Hash before sending: a wrong claim must fail BEFORE anything is locked for 6 months.
+    const digest = await digestSource(source, this.partSize);
+    if (digest.sha256 !== sha256 || digest.size !== size) {
+      throw new SealdockError(
+        'VERIFY_FAILED',
+        `put ${key}: content hashes to ${digest.sha256} (${digest.size} bytes), not the expected ${sha256}`,
+      );
+    }
+    const common = {
+      Bucket: this.bucket,
+      Key: key,
+      ContentType: opts.contentType,
+      ChecksumAlgorithm: 'SHA256' as const,
+      ObjectLockMode: 'COMPLIANCE' as const,
+      ObjectLockRetainUntilDate: opts.retainUntil,
+      ...(opts.legalHold ? { ObjectLockLegalHoldStatus: 'ON' as const } : {}),
+      Metadata: {
+        [META_SHA256]: sha256,
+        [META_PART_SIZE]: String(this.partSize),
+        [META_RETAIN_UNTIL]: opts.retainUntil.toISOString(),
+      },
+      // Conditional write: if another writer got there between our HEAD and now, fail instead of
+      // stacking a second version.
+      IfNoneMatch: '*',
+    };
+
+    if (size <= this.partSize) {
+      const full = hexToBase64(sha256);
+      const body = 'bytes' in source ? source.bytes : await readFile(source.path);
+      try {
+        const out = await this.client.send(
+          new PutObjectCommand({ ...common, Body: body, ContentLength: size, ChecksumSHA256: full }),
+        );
+        this.remember(key, { sha256, size, checksum: full, versionId: out.VersionId });
+        return {
+          key,
+          size,
+          sha256,
+          versionId: out.VersionId,
+          backendChecksum: out.ChecksumSHA256 ?? full,
+          alreadyPresent: false,
+        };
+      } catch (err) {
+        return this.afterFailedWrite(key, err, sha256, opts);
+      }
+    }
+
+    const composite = compositeOf(digest.parts);
+    // A previous attempt for this key (killed process, outage) may have left an upload behind.
+    await this.abortStaleUploads(key, new Date(Date.now() + 60_000), key).catch(() => undefined);
+    const upload = new Upload({
+      client: this.client,
+      params: {
+        ...common,
+        Body: 'bytes' in source ? source.bytes : createReadStream(source.path, { highWaterMark: MiB }),
+        ContentLength: size,
+      },
+      partSize: this.partSize,
+      queueSize: this.queueSize,
+      leavePartsOnError: false,
+    });
+    let uploadId: string | undefined;
+    const track = setInterval(() => {
+      if (upload.uploadId && !uploadId) {
+        uploadId = upload.uploadId;
+        this.liveUploads.add(uploadId);
+      }
+    }, 50);
+    try {
+      const out = await upload.done();
+      const got = out.ChecksumSHA256;
+      if (got && got !== composite) {
+        // The file changed while being sent: the server holds other bytes than we hashed.
+        throw new SealdockError(
+          'VERIFY_FAILED',
+          `put ${key}: server composite checksum ${got} differs from local ${composite}; the source changed during upload`,
+        );
+      }
+      this.remember(key, { sha256, size, checksum: composite, versionId: out.VersionId });
+      return { key, size, sha256, versionId: out.VersionId, backendChecksum: got ?? composite, alreadyPresent: false };
+    } catch (err) {
+      const id = uploadId ?? upload.uploadId;
+      if (id) {
+        // lib-storage tries to abort too, but not when the server was down at that moment.
+        await this.client
+          .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: id }))
+          .catch(() => undefined);
+      }
+      return this.afterFailedWrite(key, err, sha256, opts);
+    } finally {
+      clearInterval(track);
+      if (uploadId) this.liveUploads.delete(uploadId);
+    }
+  }
+
+  /** A 412 means someone wrote the key after our HEAD: decide as if we had seen it then. */
+  private async afterFailedWrite(key: string, err: unknown, sha256: string, opts: PutOptions): Promise<StoredObject> {
+    if (statusOf(err) === 412 || nameOf(err) === 'PreconditionFailed') {
+      const now = await this.headRaw(key);
+      if (now) return this.samePut(key, now, sha256, opts);
+    }
+    throw toSealdockError(err, `put ${key}`);
+  }
+
+  private async samePut(
+    key: string,
+    head: HeadObjectCommandOutput,
+    sha256: string,
+    opts: PutOptions,
+  ): Promise<StoredObject> {
+    const theirSha = head.Metadata?.[META_SHA256]?.toLowerCase();
+    const theirChecksum = head.ChecksumSHA256;
+    const fullMatches =
+      theirChecksum === undefined || theirChecksum.includes('-') || theirChecksum === hexToBase64(sha256);
+    if (head.ContentLength !== opts.size || theirSha !== sha256 || !fullMatches) {
+      throw new SealdockError(
+        'ARCHIVE_CONFLICT',
+        `archive key ${key} already holds different content (${head.ContentLength} bytes, sha256 ${theirSha ?? 'unknown'}); ` +
+          `refusing to write ${opts.size} bytes with sha256 ${sha256}`,
+        { key, existingSize: head.ContentLength, existingSha256: theirSha, versionId: head.VersionId },
+      );
+    }
+    // Idempotent re-put after a crash: bring retention and hold up to what was asked, never down.
+    if (!head.ObjectLockRetainUntilDate || head.ObjectLockRetainUntilDate.getTime() < opts.retainUntil.getTime()) {
+      await this.extendRetention(key, opts.retainUntil);
+    }
+    if (opts.legalHold && head.ObjectLockLegalHoldStatus !== 'ON') await this.setLegalHold(key, true);
+    return {
+      key,
+      size: opts.size,
+      sha256,
+      versionId: head.VersionId,
+      backendChecksum: theirChecksum,
+      alreadyPresent: true,
+    };
+  }
+
+  private remember(key: string, d: LocalDigest & { versionId?: string | undefined }): void {
+    this.known.delete(key);
+    this.known.set(key, d);
+    if (this.known.size > COMPOSITE_CACHE_MAX) {
+      const oldest = this.known.keys().next().value;
+      if (oldest !== undefined) this.known.delete(oldest);
+    }
+  }
+
+  private async headRaw(key: string, versionId?: string): Promise<HeadObjectCommandOutput | null> {
+    try {
+      return await this.client.send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: key, VersionId: versionId, ChecksumMode: 'ENABLED' }),
+      );
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw toSealdockError(err, `HeadObject ${key}`);
+    }
+  }
+
+  async verify(
+    key: string,
+    expected: { sha256: string; size: number; retainUntil?: Date | undefined },
+  ): Promise<VerifyResult> {
+    assertSafeKey(key);
+    const sha256 = expected.sha256.toLowerCase();
+    const head = await this.headRaw(key);
+    const fail = (
+      method: VerifyResult['method'],
+      problem: string,
+      extra: Partial<VerifyResult> = {},
+    ): VerifyResult => ({
+      ok: false,
+      key,
+      method,
+      problem,
+      size: head?.ContentLength,
+      ...extra,
+    });
+    if (!head) return fail('checksum', 'object is missing from the archive');
+    if (head.ContentLength !== expected.size) {
+      return fail('checksum', `size is ${head.ContentLength}, expected ${expected.size}`);
+    }
+    if (head.ObjectLockMode !== 'COMPLIANCE') {
+      return fail('checksum', `object lock mode is ${head.ObjectLockMode ?? 'none'}, expected COMPLIANCE`);
+    }
+    const until = head.ObjectLockRetainUntilDate;
+    const recorded = head.Metadata?.[META_RETAIN_UNTIL] ? new Date(head.Metadata[META_RETAIN_UNTIL]) : undefined;
+    const minUntil = expected.retainUntil ?? recorded;
+    if (!until || (minUntil && !Number.isNaN(minUntil.getTime()) && until.getTime() < minUntil.getTime())) {
+      return fail(
+        'checksum',
+        `retain-until is ${until?.toISOString() ?? 'unset'}, expected ≥ ${minUntil?.toISOString() ?? 'a date'}`,
+      );
+    }
+
+    const server = head.ChecksumSHA256;
+    if (this.verifyMode === 'checksum' && server) {
+      if (!server.includes('-')) {
+        // A full-object SHA-256 that the server checked on PUT: compares to ours directly.
+        return server === hexToBase64(sha256)
+          ? { ok: true, key, method: 'checksum', actualSha256: sha256, size: head.ContentLength }
+          : fail('checksum', `server SHA-256 ${server} is not ${hexToBase64(sha256)} (sha256 ${sha256})`);
+      }
+      const mine = this.known.get(key);
+      if (mine && mine.sha256 === sha256 && mine.size === expected.size) {
+        return server === mine.checksum
+          ? { ok: true, key, method: 'checksum', actualSha256: sha256, size: head.ContentLength }
+          : fail('checksum', `server composite checksum ${server} is not the local ${mine.checksum}`);
+      }
+      // Composite checksum but we no longer have the part digests: fall through to a read-back.
+    }
+    return this.readBack(key, head, sha256, expected.size);
+  }
+
+  private async readBack(
+    key: string,
+    head: HeadObjectCommandOutput,
+    sha256: string,
+    size: number,
+  ): Promise<VerifyResult> {
+    const hash = createHash('sha256');
+    let n = 0;
+    try {
+      const out = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: key, VersionId: head.VersionId }),
+      );
+      for await (const chunk of out.Body as Readable) {
+        hash.update(chunk as Buffer);
+        n += (chunk as Buffer).length;
+      }
+    } catch (err) {
+      throw toSealdockError(err, `read-back ${key}`);
+    }
+    const actual = hash.digest('hex');
+    const ok = actual === sha256 && n === size;
+    return {
+      ok,
+      key,
+      method: 'rehash',
+      actualSha256: actual,
+      size: n,
+      ...(ok ? {} : { problem: `read back ${n} bytes with sha256 ${actual}, expected ${size} bytes ${sha256}` }),
+    };
+  }
+
+  async head(key: string): Promise<ObjectInfo | null> {
+    assertSafeKey(key);
+    const h = await this.headRaw(key);
+    if (!h) return null;
+    return {
+      key,
+      size: h.ContentLength ?? 0,
+      versionId: h.VersionId,
+      retainUntil: h.ObjectLockRetainUntilDate,
+      lockMode: h.ObjectLockMode,
+      legalHold: h.ObjectLockLegalHoldStatus === 'ON',
+      etag: h.ETag,
+      lastModified: h.LastModified,
+    };
+  }
+
+  async read(key: string, range?: ByteRange): Promise<Readable> {
+    assertSafeKey(key);
+    if (
+      range &&
+      !(Number.isInteger(range.start) && Number.isInteger(range.end) && range.start >= 0 && range.end >= range.start)
+    ) {
+      throw new SealdockError('BAD_INPUT', `bad byte range ${JSON.stringify(range)}`);
+    }
+    try {
+      const out = await this.client.send(
+        new GetObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
+        }),
+      );
+      return out.Body as Readable;
+    } catch (err) {
+      throw toSealdockError(err, `GetObject ${key}`);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<string> {
+    if (/[\u0000]/.test(prefix) || prefix.split('/').some((p) => p === '..' || p === '.')) {
+      throw new SealdockError('BAD_INPUT', `unsafe prefix ${JSON.stringify(prefix)}`);
+    }
+    let ContinuationToken: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken }),
+        );
+      } catch (err) {
+        throw toSealdockError(err, `ListObjectsV2 ${JSON.stringify(prefix)}`);
+      }
+      for (const o of page.Contents ?? []) if (o.Key) yield o.Key;
+      ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (ContinuationToken);
+  }
+
+  async setLegalHold(key: string, on: boolean): Promise<void> {
+    assertSafeKey(key);
+    try {
+      await this.client.send(
+        new PutObjectLegalHoldCommand({ Bucket: this.bucket, Key: key, LegalHold: { Status: on ? 'ON' : 'OFF' } }),
+      );
+    } catch (err) {
+      throw toSealdockError(err, `PutObjectLegalHold ${key}`);
+    }
+  }
+
+  async extendRetention(key: string, until: Date): Promise<void> {
+    assertSafeKey(key);
+    if (Number.isNaN(until.getTime())) throw new SealdockError('BAD_INPUT', `extendRetention ${key}: invalid date`);
+    try {
+      const cur = await this.client
+        .send(new GetObjectRetentionCommand({ Bucket: this.bucket, Key: key }))
+        .catch((err: unknown) => {
+          // An object written without retention (not by us) has none to compare with.
+          if (nameOf(err) === 'NoSuchObjectLockConfiguration') return undefined;
+          throw err;
+        });
+      const current = cur?.Retention?.RetainUntilDate;
+      if (current && current.getTime() >= until.getTime()) return; // never shortens
+      await this.client.send(
+        new PutObjectRetentionCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Retention: { Mode: 'COMPLIANCE', RetainUntilDate: until },
+        }),
+      );
+    } catch (err) {
+      throw toSealdockError(err, `extendRetention ${key}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+}
