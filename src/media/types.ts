@@ -55,6 +55,10 @@ export interface Provenance {
   size: number;
   /** Per-stream ffmpeg streamhash of original and derivative for remuxes (must be equal). */
   streamHashes?: { original: string[]; derivative: string[] } | undefined;
+  /** Why this method was chosen (from the plan). */
+  reason?: string | undefined;
+  /** Whether case number, time and place were burnt into the picture. */
+  burnIn?: boolean | undefined;
 }
 
 /** Tags stamped into the derivative's container (readable with ffprobe -show_entries format_tags). */
