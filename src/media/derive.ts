@@ -99,15 +99,47 @@ function clean(v: string): string {
   return v.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, ' ');
 }
 
-/** Finds the first usable font; CJK text needs a CJK font, or it renders as empty boxes. */
-export async function findFont(text: string, candidates = DEFAULT_FONT_CANDIDATES): Promise<string> {
-  const needsCjk = /[^\u0000-\u024f\u2000-\u206f]/.test(text);
-  const tried: string[] = [];
-  for (const f of candidates) {
-    // filter-graph escaping is not worth the risk: fonts live at plain paths
-    if (/[':,;[\]\\]/.test(f)) continue;
-    if (needsCjk && !CJK_FONT.test(path.basename(f))) continue;
-    tried.push(f);
+/**
+ * Picks the burn-in font and text. Chinese labels need a CJK font (DejaVu would draw empty boxes);
+ * without one, Latin labels are used if the values themselves are Latin, else this fails clearly.
+ */
+export async function chooseBurnIn(
+  tags: StampTags,
+  candidates = DEFAULT_FONT_CANDIDATES,
+): Promise<{ fontFile: string; text: string }> {
+  // filter-graph escaping is not worth the risk: fonts live at plain paths
+  const usable = candidates.filter((f) => !/[':,;[\]\\]/.test(f));
+  const cjkFont = await firstExisting(usable.filter((f) => CJK_FONT.test(path.basename(f))));
+  if (cjkFont) {
+    const text = [
+      `案件编号 ${tags.caseNumber ?? '-'}`,
+      `采集时间 ${tags.recordedAt ?? '-'}`,
+      `采集地点 ${tags.place ?? '-'}`,
+    ];
+    return { fontFile: cjkFont, text: text.join('\n') };
+  }
+  const text = [`Case ${tags.caseNumber ?? '-'}`, `Time ${tags.recordedAt ?? '-'}`, `Place ${tags.place ?? '-'}`].join(
+    '\n',
+  );
+  const latin = usable.filter((f) => !CJK_FONT.test(path.basename(f)));
+  if (/[^\u0000-\u024f\u2000-\u206f]/.test(text)) {
+    throw new SealdockError(
+      'TOOL_MISSING',
+      `burn-in of non-Latin text needs a CJK font and none was found (install fonts-noto-cjk or fonts-wqy-zenhei); tried: ${usable.join(', ') || 'none'}`,
+    );
+  }
+  const font = await firstExisting(latin);
+  if (!font) {
+    throw new SealdockError(
+      'TOOL_MISSING',
+      `burn-in needs a font and none was found (install fonts-dejavu-core); tried: ${usable.join(', ') || 'none'}`,
+    );
+  }
+  return { fontFile: font, text };
+}
+
+async function firstExisting(files: string[]): Promise<string | undefined> {
+  for (const f of files) {
     try {
       await access(f);
       return f;
@@ -115,20 +147,7 @@ export async function findFont(text: string, candidates = DEFAULT_FONT_CANDIDATE
       // try the next one
     }
   }
-  throw new SealdockError(
-    'TOOL_MISSING',
-    needsCjk
-      ? `burn-in needs a CJK font and none was found (install fonts-noto-cjk or fonts-wqy-zenhei); tried: ${tried.join(', ') || 'none'}`
-      : `burn-in needs a font and none was found (install fonts-dejavu-core); tried: ${tried.join(', ') || 'none'}`,
-  );
-}
-
-function burnInText(tags: StampTags): string {
-  return [
-    `案件编号 ${tags.caseNumber ?? '-'}`,
-    `采集时间 ${tags.recordedAt ?? '-'}`,
-    `采集地点 ${tags.place ?? '-'}`,
-  ].join('\n');
+  return undefined;
 }
 
 interface BuiltArgs {
@@ -147,7 +166,15 @@ export function buildOutputOptions(
   burnIn?: { fontFile: string; textFile: string },
 ): BuiltArgs {
   const meta = Object.entries(stampTagMap(tags)).flatMap(([k, v]) => ['-metadata', `${k}=${v}`]);
-  const container = ['-map_metadata', '-1', '-map_chapters', '-1', ...meta, '-movflags', '+faststart+use_metadata_tags'];
+  const container = [
+    '-map_metadata',
+    '-1',
+    '-map_chapters',
+    '-1',
+    ...meta,
+    '-movflags',
+    '+faststart+use_metadata_tags',
+  ];
   const audio = probe.streams.find((s) => s.type === 'audio');
   const aac = ['-c:a', 'aac', '-b:a', '128k', ...((audio?.channels ?? 0) > 2 ? ['-ac', '2'] : [])];
 
@@ -166,7 +193,8 @@ export function buildOutputOptions(
       copyMaps: ['0:v:0', '0:a:0?'],
     };
   }
-  if (plan.mode === 'none') throw new SealdockError('BAD_INPUT', `no derivative is made for this input: ${plan.reason}`);
+  if (plan.mode === 'none')
+    throw new SealdockError('BAD_INPUT', `no derivative is made for this input: ${plan.reason}`);
 
   const video = probe.streams.find((s) => s.type === 'video');
   const filters: string[] = [];
@@ -213,8 +241,10 @@ export async function deriveMedia(req: DeriveRequest, cfg: DeriveConfig): Promis
   const startedAt = new Date();
   const burn = req.burnIn ?? cfg.burnIn;
   const plan = req.plan ?? planDerivative(req.probe, { maxHeight: cfg.maxHeight });
-  if (plan.mode === 'none') throw new SealdockError('BAD_INPUT', `no derivative is made for this input: ${plan.reason}`);
-  if (req.tags.originalSha256.length !== 64) throw new SealdockError('BAD_INPUT', 'tags.originalSha256 must be hex SHA-256');
+  if (plan.mode === 'none')
+    throw new SealdockError('BAD_INPUT', `no derivative is made for this input: ${plan.reason}`);
+  if (req.tags.originalSha256.length !== 64)
+    throw new SealdockError('BAD_INPUT', 'tags.originalSha256 must be hex SHA-256');
 
   const jobDir = path.dirname(path.resolve(req.output));
   const finalName = path.basename(req.output);
@@ -229,8 +259,7 @@ export async function deriveMedia(req: DeriveRequest, cfg: DeriveConfig): Promis
   try {
     let burnIn: { fontFile: string; textFile: string } | undefined;
     if (burn && plan.mode !== 'audio') {
-      const text = burnInText(req.tags);
-      const fontFile = await findFont(text, cfg.fontCandidates);
+      const { fontFile, text } = await chooseBurnIn(req.tags, cfg.fontCandidates);
       textFile = `.burnin-${randomBytes(6).toString('hex')}.txt`;
       await writeFile(path.join(jobDir, textFile), text, 'utf8');
       burnIn = { fontFile, textFile };
@@ -265,10 +294,14 @@ export async function deriveMedia(req: DeriveRequest, cfg: DeriveConfig): Promis
         original.length !== derivative.length ||
         original.some((l, i) => strip(l) !== strip(derivative[i] as string))
       ) {
-        throw new SealdockError('MEDIA_FAILED', 'remux changed the streams: stream hashes of original and copy differ', {
-          original,
-          derivative,
-        });
+        throw new SealdockError(
+          'MEDIA_FAILED',
+          'remux changed the streams: stream hashes of original and copy differ',
+          {
+            original,
+            derivative,
+          },
+        );
       }
     }
 

@@ -48,11 +48,15 @@ function angle(sign: string, body: string, degDigits: number): number | undefine
 
 /** Formats decimal degrees as "+DD.DDDD+DDD.DDDD/" (4 decimals ≈ 11 m), altitude in metres if given. */
 export function formatIso6709(point: Iso6709Point, decimals = 4): string {
-  if (!Number.isFinite(point.lat) || !Number.isFinite(point.lon) || Math.abs(point.lat) > 90 || Math.abs(point.lon) > 180) {
+  if (
+    !Number.isFinite(point.lat) ||
+    !Number.isFinite(point.lon) ||
+    Math.abs(point.lat) > 90 ||
+    Math.abs(point.lon) > 180
+  ) {
     throw new RangeError(`not a valid point: ${point.lat},${point.lon}`);
   }
-  const alt =
-    point.alt !== undefined && Number.isFinite(point.alt) ? signed(point.alt, 1, 3) : '';
+  const alt = point.alt !== undefined && Number.isFinite(point.alt) ? signed(point.alt, 1, 3) : '';
   return `${signed(point.lat, 2, decimals)}${signed(point.lon, 3, decimals)}${alt}/`;
 }
 

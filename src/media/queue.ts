@@ -93,7 +93,9 @@ export class MediaQueue {
   /** Aborts running jobs and rejects queued ones; the queue keeps accepting new work. */
   abortAll(reason = 'aborted'): void {
     for (const job of this.queued.splice(0)) {
-      job.reject(new SealdockError('MEDIA_FAILED', `media job "${job.status.label}" cancelled before start: ${reason}`));
+      job.reject(
+        new SealdockError('MEDIA_FAILED', `media job "${job.status.label}" cancelled before start: ${reason}`),
+      );
     }
     for (const job of this.running) job.controller.abort(new Error(reason));
   }

@@ -154,7 +154,14 @@ export function matchFileName(
     const { name, regex } = toPattern(p, i);
     const g = regex.exec(base)?.groups;
     if (!g) continue;
-    const parts = { Y: +(g.Y ?? NaN), M: +(g.M ?? NaN), D: +(g.D ?? NaN), h: +(g.h ?? 0), m: +(g.m ?? 0), s: +(g.s ?? 0) };
+    const parts = {
+      Y: +(g.Y ?? NaN),
+      M: +(g.M ?? NaN),
+      D: +(g.D ?? NaN),
+      h: +(g.h ?? 0),
+      m: +(g.m ?? 0),
+      s: +(g.s ?? 0),
+    };
     if (!validWallClock(parts)) continue;
     const local = `${pad(parts.Y, 4)}-${pad(parts.M)}-${pad(parts.D)}T${pad(parts.h)}:${pad(parts.m)}:${pad(parts.s)}`;
     return { pattern: name, parts, local, ...(g.device ? { device: g.device } : {}) };
@@ -188,8 +195,9 @@ function validWallClock(p: WallClock): boolean {
  * ffmpeg's convention (UTC) unless `localZone` says the device wrote local time.
  */
 export function parseMediaTime(text: string, localZone?: string): number | undefined {
-  const m =
-    /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?\s*(Z|[+-]\d{2}:?\d{2})?$/i.exec(text.trim());
+  const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?\s*(Z|[+-]\d{2}:?\d{2})?$/i.exec(
+    text.trim(),
+  );
   if (!m) return undefined;
   const parts = { Y: +m[1]!, M: +m[2]!, D: +m[3]!, h: +m[4]!, m: +m[5]!, s: +m[6]! };
   if (!validWallClock(parts)) return undefined;

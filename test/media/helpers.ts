@@ -24,11 +24,15 @@ export function ffprobe(file: string): FfprobeJson {
 
 /** Top-level ISO BMFF atoms in file order, e.g. ['ftyp','moov','mdat']. */
 export function topLevelAtoms(file: string): string[] {
+  return atoms(file).map((a) => a.type);
+}
+
+export function atoms(file: string): Array<{ type: string; start: number; size: number }> {
   const fd = openSync(file, 'r');
   try {
     const size = fstatSync(fd).size;
     const head = Buffer.alloc(16);
-    const atoms: string[] = [];
+    const found: Array<{ type: string; start: number; size: number }> = [];
     let pos = 0;
     while (pos + 8 <= size) {
       readSync(fd, head, 0, 16, pos);
@@ -37,10 +41,10 @@ export function topLevelAtoms(file: string): string[] {
       if (len === 1) len = Number(head.readBigUInt64BE(8));
       else if (len === 0) len = size - pos;
       if (len < 8) throw new Error(`bad atom ${type} at ${pos}`);
-      atoms.push(type);
+      found.push({ type, start: pos, size: len });
       pos += len;
     }
-    return atoms;
+    return found;
   } finally {
     closeSync(fd);
   }

@@ -119,7 +119,11 @@ describe('resolveRecordedAt', () => {
       timeZone: SH,
       clockOffsetSeconds: 120,
     });
-    expect(r).toMatchObject({ source: 'mtime', value: { start: '2026-11-20T08:15:00+08:00' }, clockOffsetSeconds: null });
+    expect(r).toMatchObject({
+      source: 'mtime',
+      value: { start: '2026-11-20T08:15:00+08:00' },
+      clockOffsetSeconds: null,
+    });
   });
 
   it('ignores reset-clock media times and says so', () => {
