@@ -54,3 +54,21 @@ export function assertSafeKey(key: string): string {
   }
   return key;
 }
+
+/**
+ * A dock file name made fit for a key: NFC, no separators or control characters, at most 255
+ * bytes (the extension kept). The exact original name is recorded in the manifest beside it.
+ */
+export function toArchiveFileName(name: string): string {
+  let safe = name.normalize('NFC').replace(/[/\\\u0000-\u001f\u007f]/g, '_');
+  if (safe === '' || safe === '.' || safe === '..') safe = `_${safe}`;
+  const dot = safe.lastIndexOf('.');
+  const ext = dot > 0 && safe.length - dot <= 16 ? safe.slice(dot) : '';
+  let stem = ext ? safe.slice(0, dot) : safe;
+  while (Buffer.byteLength(stem + ext, 'utf8') > 255) stem = [...stem].slice(0, -1).join('');
+  return stem + ext;
+}
+
+export function evidenceIdFor(sha256: string): string {
+  return `ev-${sha256.slice(0, 24)}`;
+}

@@ -1,0 +1,22 @@
+// Chooses the archive backend from config: the only place that knows both exist.
+import type { Config } from '../config/schema.js';
+import type { ArchiveBackend } from './archive.js';
+import { LocalArchive } from './local.js';
+import { S3Archive } from './s3.js';
+
+export function createArchive(config: Config): ArchiveBackend {
+  const a = config.archive;
+  if (a.backend === 'local') return new LocalArchive({ root: a.local.path });
+  return new S3Archive({
+    endpoint: a.s3.endpoint ?? undefined,
+    region: a.s3.region,
+    bucket: a.s3.bucket!,
+    forcePathStyle: a.s3.forcePathStyle,
+    partSizeMiB: a.s3.partSizeMiB,
+    queueSize: a.s3.queueSize,
+    verify: a.s3.verify,
+    requestTimeoutMs: a.s3.requestTimeoutMs,
+  });
+}
+
+export type { ArchiveBackend } from './archive.js';

@@ -1,0 +1,261 @@
+// The `local` archive backend: a directory with the same key layout as S3. Write-once: an object
+// is written under a temporary name, fsynced, made read-only and linked into place (link(2)
+// refuses to replace an existing name, so a racing writer can never overwrite). Retention and
+// legal hold are recorded in a metadata file beside the object, for parity with S3.
+import { randomUUID, createHash } from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform, type Readable } from 'node:stream';
+import { SealdockError } from '../errors.js';
+import { fsyncDir } from '../util/fsync.js';
+import { sha256File } from '../util/hash.js';
+import { nowIso } from '../util/time.js';
+import type { ArchiveBackend, ByteRange, ObjectInfo, ObjectSource, PutOptions, StoredObject, VerifyResult } from './archive.js';
+import { assertSafeKey } from './keys.js';
+
+const META_DIR = '.sealdock-meta';
+const TMP_DIR = '.sealdock-tmp';
+
+interface LocalMeta {
+  sha256: string;
+  size: number;
+  contentType: string;
+  retainUntil: string;
+  legalHold: boolean;
+  storedAt: string;
+}
+
+export interface LocalArchiveOptions {
+  root: string;
+}
+
+export class LocalArchive implements ArchiveBackend {
+  readonly kind = 'local' as const;
+  private readonly root: string;
+
+  constructor(opts: LocalArchiveOptions) {
+    this.root = path.resolve(opts.root);
+  }
+
+  async checkReady(): Promise<void> {
+    try {
+      await fsp.mkdir(path.join(this.root, TMP_DIR), { recursive: true });
+      await fsp.mkdir(path.join(this.root, META_DIR), { recursive: true });
+      await fsp.access(this.root, fs.constants.W_OK);
+    } catch (err) {
+      throw new SealdockError('ARCHIVE_NOT_READY', `local archive ${this.root} is not writable: ${(err as Error).message}`);
+    }
+    // Leftovers of a write interrupted by a crash: never linked into place, safe to remove.
+    for (const name of await fsp.readdir(path.join(this.root, TMP_DIR))) {
+      await fsp.rm(path.join(this.root, TMP_DIR, name), { force: true });
+    }
+  }
+
+  private objectPath(key: string): string {
+    return path.join(this.root, assertSafeKey(key));
+  }
+
+  private metaPath(key: string): string {
+    return path.join(this.root, META_DIR, `${assertSafeKey(key)}.json`);
+  }
+
+  async put(key: string, source: ObjectSource, opts: PutOptions): Promise<StoredObject> {
+    const target = this.objectPath(key);
+    const existing = await this.existingMatches(target, opts);
+    if (existing) {
+      await this.writeMetaIfMissing(key, opts);
+      return { key, size: opts.size, sha256: opts.sha256, alreadyPresent: true };
+    }
+    await fsp.mkdir(path.dirname(target), { recursive: true });
+    const tmp = path.join(this.root, TMP_DIR, randomUUID());
+    try {
+      const written = await this.writeTemp(tmp, source);
+      if (written.sha256 !== opts.sha256 || written.size !== opts.size) {
+        throw new SealdockError('VERIFY_FAILED', `content for ${key} does not match its expected SHA-256/size`, {
+          expected: { sha256: opts.sha256, size: opts.size },
+          actual: written,
+        });
+      }
+      await fsp.chmod(tmp, 0o444);
+      try {
+        await fsp.link(tmp, target);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        // Someone else placed it meanwhile: fine only if it is the same content.
+        if (!(await this.existingMatches(target, opts))) throw conflict(key);
+        return { key, size: opts.size, sha256: opts.sha256, alreadyPresent: true };
+      }
+      await fsyncDir(path.dirname(target));
+      await this.writeMetaIfMissing(key, opts);
+      return { key, size: opts.size, sha256: opts.sha256, alreadyPresent: false };
+    } finally {
+      await fsp.rm(tmp, { force: true });
+    }
+  }
+
+  private async existingMatches(target: string, opts: PutOptions): Promise<boolean> {
+    let st: fs.Stats;
+    try {
+      st = await fsp.lstat(target);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+    if (!st.isFile() || st.size !== opts.size) throw conflict(path.relative(this.root, target));
+    const { sha256 } = await sha256File(target);
+    if (sha256 !== opts.sha256) throw conflict(path.relative(this.root, target));
+    return true;
+  }
+
+  private async writeTemp(tmp: string, source: ObjectSource): Promise<{ sha256: string; size: number }> {
+    const hash = createHash('sha256');
+    let size = 0;
+    const out = fs.createWriteStream(tmp, { flags: 'wx', mode: 0o600 });
+    if ('bytes' in source) {
+      hash.update(source.bytes);
+      size = source.bytes.length;
+      await new Promise<void>((resolve, reject) => out.end(source.bytes, (err?: Error | null) => (err ? reject(err) : resolve())));
+    } else {
+      const tap = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          hash.update(chunk);
+          size += chunk.length;
+          cb(null, chunk);
+        },
+      });
+      await pipeline(fs.createReadStream(source.path, { highWaterMark: 1024 * 1024 }), tap, out);
+    }
+    const fh = await fsp.open(tmp, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    return { sha256: hash.digest('hex'), size };
+  }
+
+  private async readMeta(key: string): Promise<LocalMeta | null> {
+    try {
+      return JSON.parse(await fsp.readFile(this.metaPath(key), 'utf8')) as LocalMeta;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  private async writeMeta(key: string, meta: LocalMeta): Promise<void> {
+    const file = this.metaPath(key);
+    await fsp.mkdir(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${randomUUID()}.tmp`;
+    await fsp.writeFile(tmp, JSON.stringify(meta), { mode: 0o600 });
+    await fsp.rename(tmp, file);
+  }
+
+  private async writeMetaIfMissing(key: string, opts: PutOptions): Promise<void> {
+    if (await this.readMeta(key)) return;
+    await this.writeMeta(key, {
+      sha256: opts.sha256,
+      size: opts.size,
+      contentType: opts.contentType,
+      retainUntil: opts.retainUntil.toISOString(),
+      legalHold: opts.legalHold,
+      storedAt: nowIso(),
+    });
+  }
+
+  async verify(key: string, expected: { sha256: string; size: number }): Promise<VerifyResult> {
+    try {
+      const actual = await sha256File(this.objectPath(key));
+      const ok = actual.sha256 === expected.sha256 && actual.size === expected.size;
+      return {
+        ok,
+        key,
+        method: 'rehash',
+        actualSha256: actual.sha256,
+        size: actual.size,
+        problem: ok ? undefined : `stored bytes hash to ${actual.sha256} (${actual.size} B), expected ${expected.sha256} (${expected.size} B)`,
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ok: false, key, method: 'rehash', problem: 'object is missing' };
+      throw err;
+    }
+  }
+
+  async head(key: string): Promise<ObjectInfo | null> {
+    let st: fs.Stats;
+    try {
+      st = await fsp.lstat(this.objectPath(key));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+    if (!st.isFile()) return null;
+    const meta = await this.readMeta(key);
+    return {
+      key,
+      size: st.size,
+      retainUntil: meta ? new Date(meta.retainUntil) : undefined,
+      lockMode: meta ? 'COMPLIANCE' : undefined,
+      legalHold: meta?.legalHold,
+      etag: meta ? `"${meta.sha256}"` : `"${st.size.toString(16)}-${Math.trunc(st.mtimeMs).toString(16)}"`,
+      lastModified: st.mtime,
+    };
+  }
+
+  async read(key: string, range?: ByteRange): Promise<Readable> {
+    const file = this.objectPath(key);
+    const st = await fsp.lstat(file).catch(() => null);
+    if (!st?.isFile()) throw new SealdockError('NOT_FOUND', `no archived object ${key}`);
+    return fs.createReadStream(file, range ? { start: range.start, end: range.end } : {});
+  }
+
+  async *list(prefix: string): AsyncIterable<string> {
+    yield* this.walk('', prefix);
+  }
+
+  private async *walk(rel: string, prefix: string): AsyncIterable<string> {
+    let entries: fs.Dirent[];
+    try {
+      entries = await fsp.readdir(path.join(this.root, rel), { withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    // Byte-wise order of the full key, as S3 lists (a directory sorts as "name/").
+    const named = entries
+      .filter((e) => !(rel === '' && e.name.startsWith('.sealdock-')))
+      .map((e) => ({ e, key: rel ? `${rel}/${e.name}` : e.name }))
+      .map((x) => ({ ...x, sortKey: x.e.isDirectory() ? `${x.key}/` : x.key }))
+      .sort((a, b) => Buffer.compare(Buffer.from(a.sortKey), Buffer.from(b.sortKey)));
+    for (const { e, key, sortKey } of named) {
+      if (!(sortKey.startsWith(prefix) || prefix.startsWith(sortKey))) continue;
+      if (e.isDirectory()) yield* this.walk(key, prefix);
+      else if (e.isFile() && key.startsWith(prefix)) yield key;
+    }
+  }
+
+  async setLegalHold(key: string, on: boolean): Promise<void> {
+    const meta = await this.requireMeta(key);
+    await this.writeMeta(key, { ...meta, legalHold: on });
+  }
+
+  async extendRetention(key: string, until: Date): Promise<void> {
+    const meta = await this.requireMeta(key);
+    if (until.getTime() <= new Date(meta.retainUntil).getTime()) return;
+    await this.writeMeta(key, { ...meta, retainUntil: until.toISOString() });
+  }
+
+  private async requireMeta(key: string): Promise<LocalMeta> {
+    const meta = await this.readMeta(key);
+    if (!meta) throw new SealdockError('NOT_FOUND', `no archived object ${key}`);
+    return meta;
+  }
+
+  async close(): Promise<void> {}
+}
+
+function conflict(key: string): SealdockError {
+  return new SealdockError('ARCHIVE_CONFLICT', `archive key ${key} already holds different content; nothing was written`);
+}
