@@ -27,6 +27,8 @@ export const MIGRATIONS: Migration[] = [
         attempts        INTEGER NOT NULL DEFAULT 0,
         next_attempt_at TEXT,
         spool_path      TEXT,
+        annotation      TEXT NOT NULL DEFAULT '{}',
+        sidecar         TEXT,
         elements        TEXT NOT NULL DEFAULT '{}',
         element_sources TEXT NOT NULL DEFAULT '{}',
         missing         TEXT NOT NULL DEFAULT '[]',
@@ -89,6 +91,23 @@ export const MIGRATIONS: Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
       CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
         BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+
+      CREATE TABLE devices (
+        id                   TEXT PRIMARY KEY,
+        label                TEXT,
+        clock_offset_seconds REAL,
+        created_at           TEXT NOT NULL
+      );
+      CREATE TABLE device_bindings (
+        id             INTEGER PRIMARY KEY,
+        device_id      TEXT NOT NULL REFERENCES devices(id),
+        collector_name TEXT NOT NULL,
+        collector_id   TEXT,
+        valid_from     TEXT NOT NULL,
+        valid_to       TEXT,
+        created_at     TEXT NOT NULL
+      );
+      CREATE INDEX device_bindings_device ON device_bindings(device_id, valid_from);
     `,
   },
 ];

@@ -1,0 +1,423 @@
+// Evidence rows, their archive objects and the dock files they came from. Every state change
+// is written together with its audit row in one transaction.
+import type { Db } from './db.js';
+import { AuditLog, type AuditEntry } from '../audit/audit-log.js';
+import type { ElementKey, Elements, ElementSources } from '../elements/types.js';
+import type { State } from '../pipeline/states.js';
+import { nowIso } from '../util/time.js';
+
+export interface EvidenceRecord {
+  id: string;
+  sha256: string;
+  size: number;
+  originalName: string;
+  dockId: string;
+  deviceId: string | null;
+  receivedAt: string;
+  state: State;
+  /** When failed: the state to go back to on retry, the stage that failed and why. */
+  resumeState: State | null;
+  stage: string | null;
+  error: string | null;
+  attempts: number;
+  nextAttemptAt: string | null;
+  spoolPath: string | null;
+  /** Values given explicitly (CLI/API), strongest source. */
+  annotation: Elements;
+  /** The sidecar as found at intake: its elements, or why it was rejected whole. */
+  sidecar: SidecarRecord | null;
+  /** The resolved five elements and where each came from. */
+  elements: Elements;
+  elementSources: ElementSources;
+  missing: ElementKey[];
+  media: unknown;
+  derivative: unknown;
+  manifestRev: number;
+  manifestSha256: string | null;
+  legalHold: boolean;
+  retainUntil: string | null;
+  progress: number | null;
+  updatedAt: string;
+}
+
+interface RawEvidence {
+  id: string;
+  sha256: string;
+  size: number;
+  original_name: string;
+  dock_id: string;
+  device_id: string | null;
+  received_at: string;
+  state: State;
+  resume_state: State | null;
+  stage: string | null;
+  error: string | null;
+  attempts: number;
+  next_attempt_at: string | null;
+  spool_path: string | null;
+  annotation: string;
+  sidecar: string | null;
+  elements: string;
+  element_sources: string;
+  missing: string;
+  media: string | null;
+  derivative: string | null;
+  manifest_rev: number;
+  manifest_sha256: string | null;
+  legal_hold: number;
+  retain_until: string | null;
+  progress: number | null;
+  updated_at: string;
+}
+
+function fromRaw(r: RawEvidence): EvidenceRecord {
+  return {
+    id: r.id,
+    sha256: r.sha256,
+    size: r.size,
+    originalName: r.original_name,
+    dockId: r.dock_id,
+    deviceId: r.device_id,
+    receivedAt: r.received_at,
+    state: r.state,
+    resumeState: r.resume_state,
+    stage: r.stage,
+    error: r.error,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    spoolPath: r.spool_path,
+    annotation: JSON.parse(r.annotation) as Elements,
+    sidecar: r.sidecar === null ? null : (JSON.parse(r.sidecar) as SidecarRecord),
+    elements: JSON.parse(r.elements) as Elements,
+    elementSources: JSON.parse(r.element_sources) as ElementSources,
+    missing: JSON.parse(r.missing) as ElementKey[],
+    media: r.media === null ? null : (JSON.parse(r.media) as unknown),
+    derivative: r.derivative === null ? null : (JSON.parse(r.derivative) as unknown),
+    manifestRev: r.manifest_rev,
+    manifestSha256: r.manifest_sha256,
+    legalHold: r.legal_hold === 1,
+    retainUntil: r.retain_until,
+    progress: r.progress,
+    updatedAt: r.updated_at,
+  };
+}
+
+/** Columns a stage may change, in record terms. */
+export type EvidencePatch = Partial<
+  Pick<
+    EvidenceRecord,
+    | 'state'
+    | 'resumeState'
+    | 'stage'
+    | 'error'
+    | 'attempts'
+    | 'nextAttemptAt'
+    | 'spoolPath'
+    | 'annotation'
+    | 'sidecar'
+    | 'elements'
+    | 'elementSources'
+    | 'missing'
+    | 'media'
+    | 'derivative'
+    | 'manifestRev'
+    | 'manifestSha256'
+    | 'legalHold'
+    | 'retainUntil'
+    | 'progress'
+    | 'deviceId'
+  >
+>;
+
+const COLUMN: Record<keyof EvidencePatch, string> = {
+  state: 'state',
+  resumeState: 'resume_state',
+  stage: 'stage',
+  error: 'error',
+  attempts: 'attempts',
+  nextAttemptAt: 'next_attempt_at',
+  spoolPath: 'spool_path',
+  annotation: 'annotation',
+  sidecar: 'sidecar',
+  elements: 'elements',
+  elementSources: 'element_sources',
+  missing: 'missing',
+  media: 'media',
+  derivative: 'derivative',
+  manifestRev: 'manifest_rev',
+  manifestSha256: 'manifest_sha256',
+  legalHold: 'legal_hold',
+  retainUntil: 'retain_until',
+  progress: 'progress',
+  deviceId: 'device_id',
+};
+
+const JSON_COLUMNS = new Set<keyof EvidencePatch>(['annotation', 'sidecar', 'elements', 'elementSources', 'missing', 'media', 'derivative']);
+
+export interface SidecarRecord {
+  name: string;
+  elements?: Elements | undefined;
+  problems?: string[] | undefined;
+}
+
+export interface NewEvidence {
+  id: string;
+  sha256: string;
+  size: number;
+  originalName: string;
+  dockId: string;
+  deviceId: string | null;
+  spoolPath: string;
+  sidecar: SidecarRecord | null;
+  elements: Elements;
+  elementSources: ElementSources;
+  missing: ElementKey[];
+}
+
+export interface DockFileRecord {
+  id: number;
+  dockId: string;
+  relPath: string;
+  size: number;
+  mtimeMs: number;
+  sha256: string;
+  evidenceId: string;
+  deviceId: string | null;
+  seenAt: string;
+  releasedAt: string | null;
+  releaseAction: string | null;
+}
+
+export interface ArchiveObjectRecord {
+  key: string;
+  evidenceId: string | null;
+  kind: 'original' | 'manifest' | 'signature' | 'timestamp' | 'derivative' | 'audit';
+  sha256: string;
+  size: number;
+  versionId: string | null;
+  backendChecksum: string | null;
+  retainUntil: string | null;
+  legalHold: boolean;
+  storedAt: string;
+  verifiedAt: string | null;
+}
+
+export interface EvidenceFilter {
+  caseNumber?: string | undefined;
+  state?: State | undefined;
+  collector?: string | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  /** keyset cursor: items received after (receivedAt, id) */
+  after?: { receivedAt: string; id: string } | undefined;
+  limit?: number | undefined;
+}
+
+export class EvidenceRepo {
+  readonly audit: AuditLog;
+
+  constructor(readonly db: Db) {
+    this.audit = new AuditLog(db);
+  }
+
+  get(id: string): EvidenceRecord | null {
+    const r = this.db.prepare('SELECT * FROM evidence WHERE id = ?').get(id) as RawEvidence | undefined;
+    return r ? fromRaw(r) : null;
+  }
+
+  findBySha256(sha256: string): EvidenceRecord | null {
+    const r = this.db.prepare('SELECT * FROM evidence WHERE sha256 = ?').get(sha256) as RawEvidence | undefined;
+    return r ? fromRaw(r) : null;
+  }
+
+  /** A new item and the dock file it came from, with its audit row, all or nothing. */
+  insertReceived(item: NewEvidence, dockFile: Omit<DockFileRecord, 'id' | 'evidenceId' | 'seenAt' | 'releasedAt' | 'releaseAction'>, actor: string): EvidenceRecord {
+    return this.db.transaction(() => {
+      const at = nowIso();
+      this.db
+        .prepare(
+          `INSERT INTO evidence (id, sha256, size, original_name, dock_id, device_id, received_at, state, spool_path,
+             sidecar, elements, element_sources, missing, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          item.id,
+          item.sha256,
+          item.size,
+          item.originalName,
+          item.dockId,
+          item.deviceId,
+          at,
+          item.spoolPath,
+          item.sidecar === null ? null : JSON.stringify(item.sidecar),
+          JSON.stringify(item.elements),
+          JSON.stringify(item.elementSources),
+          JSON.stringify(item.missing),
+          at,
+        );
+      this.insertDockFile({ ...dockFile, evidenceId: item.id });
+      this.audit.append({
+        actor,
+        action: 'received',
+        evidenceId: item.id,
+        details: { sha256: item.sha256, size: item.size, originalName: item.originalName, dockId: item.dockId, deviceId: item.deviceId, relPath: dockFile.relPath },
+      });
+      return this.get(item.id)!;
+    }).immediate();
+  }
+
+  /** The same content docked again: remembered against the existing item, never a second item. */
+  recordRedock(evidenceId: string, dockFile: Omit<DockFileRecord, 'id' | 'evidenceId' | 'seenAt' | 'releasedAt' | 'releaseAction'>, actor: string): void {
+    this.db.transaction(() => {
+      if (this.findDockFile(dockFile.dockId, dockFile.relPath, dockFile.size, dockFile.mtimeMs)) return;
+      this.insertDockFile({ ...dockFile, evidenceId });
+      this.audit.append({ actor, action: 'redocked', evidenceId, details: { dockId: dockFile.dockId, relPath: dockFile.relPath, deviceId: dockFile.deviceId } });
+    }).immediate();
+  }
+
+  private insertDockFile(f: Omit<DockFileRecord, 'id' | 'seenAt' | 'releasedAt' | 'releaseAction'>): void {
+    this.db
+      .prepare(
+        `INSERT OR IGNORE INTO dock_files (dock_id, rel_path, size, mtime_ms, sha256, evidence_id, device_id, seen_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(f.dockId, f.relPath, f.size, Math.trunc(f.mtimeMs), f.sha256, f.evidenceId, f.deviceId, nowIso());
+  }
+
+  findDockFile(dockId: string, relPath: string, size: number, mtimeMs: number): DockFileRecord | null {
+    const r = this.db
+      .prepare('SELECT * FROM dock_files WHERE dock_id = ? AND rel_path = ? AND size = ? AND mtime_ms = ?')
+      .get(dockId, relPath, size, Math.trunc(mtimeMs)) as Record<string, unknown> | undefined;
+    return r ? dockFileFromRaw(r) : null;
+  }
+
+  unreleasedDockFiles(evidenceId: string): DockFileRecord[] {
+    return (
+      this.db
+        .prepare('SELECT * FROM dock_files WHERE evidence_id = ? AND released_at IS NULL ORDER BY id')
+        .all(evidenceId) as Record<string, unknown>[]
+    ).map(dockFileFromRaw);
+  }
+
+  markDockFileReleased(file: DockFileRecord, action: 'kept' | 'deleted' | 'gone', actor: string): void {
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE dock_files SET released_at = ?, release_action = ? WHERE id = ?').run(nowIso(), action, file.id);
+      this.audit.append({ actor, action: 'dock-file-released', evidenceId: file.evidenceId, details: { dockId: file.dockId, relPath: file.relPath, release: action } });
+    }).immediate();
+  }
+
+  /** Applies a patch and (optionally) its audit row in one transaction. */
+  update(id: string, patch: EvidencePatch, audit?: AuditEntry): EvidenceRecord {
+    return this.db.transaction(() => {
+      const sets: string[] = ['updated_at = ?'];
+      const args: unknown[] = [nowIso()];
+      for (const [k, v] of Object.entries(patch) as [keyof EvidencePatch, unknown][]) {
+        if (v === undefined) continue;
+        sets.push(`${COLUMN[k]} = ?`);
+        args.push(JSON_COLUMNS.has(k) ? (v === null ? null : JSON.stringify(v)) : typeof v === 'boolean' ? (v ? 1 : 0) : v);
+      }
+      args.push(id);
+      const res = this.db.prepare(`UPDATE evidence SET ${sets.join(', ')} WHERE id = ?`).run(...args);
+      if (res.changes !== 1) throw new Error(`evidence ${id} not found`);
+      if (audit) this.audit.append({ ...audit, evidenceId: id });
+      return this.get(id)!;
+    }).immediate();
+  }
+
+  /** Items whose state has work to do and whose back-off (if any) has run out, oldest first. */
+  due(states: readonly State[], now: string, limit: number, exclude: ReadonlySet<string>): EvidenceRecord[] {
+    if (states.length === 0) return [];
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM evidence
+         WHERE (state IN (${states.map(() => '?').join(',')}) AND (next_attempt_at IS NULL OR next_attempt_at <= ?))
+            OR (state = 'failed' AND resume_state IN (${states.map(() => '?').join(',')}) AND next_attempt_at <= ?)
+         ORDER BY received_at, id LIMIT ?`,
+      )
+      .all(...states, now, ...states, now, limit + exclude.size) as RawEvidence[];
+    return rows.filter((r) => !exclude.has(r.id)).slice(0, limit).map(fromRaw);
+  }
+
+  nextDueAt(): string | null {
+    const r = this.db.prepare(`SELECT MIN(next_attempt_at) AS t FROM evidence WHERE next_attempt_at IS NOT NULL`).get() as { t: string | null };
+    return r.t;
+  }
+
+  countsByState(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const r of this.db.prepare('SELECT state, COUNT(*) AS n FROM evidence GROUP BY state').all() as { state: string; n: number }[]) {
+      out[r.state] = r.n;
+    }
+    return out;
+  }
+
+  list(f: EvidenceFilter = {}): EvidenceRecord[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (f.caseNumber !== undefined) (where.push(`json_extract(elements, '$.caseNumber') = ?`), args.push(f.caseNumber));
+    if (f.state !== undefined) (where.push('(state = ? OR (state = \'failed\' AND ? = \'failed\'))'), args.push(f.state, f.state));
+    if (f.collector !== undefined) {
+      where.push(`(json_extract(elements, '$.collector.name') = ? OR json_extract(elements, '$.collector.id') = ?)`);
+      args.push(f.collector, f.collector);
+    }
+    if (f.from !== undefined) (where.push('received_at >= ?'), args.push(f.from));
+    if (f.to !== undefined) (where.push('received_at < ?'), args.push(f.to));
+    if (f.after) (where.push('(received_at, id) > (?, ?)'), args.push(f.after.receivedAt, f.after.id));
+    const limit = Math.min(Math.max(f.limit ?? 100, 1), 1000);
+    const sql = `SELECT * FROM evidence ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY received_at, id LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, limit) as RawEvidence[]).map(fromRaw);
+  }
+
+  recordArchiveObject(o: Omit<ArchiveObjectRecord, 'storedAt' | 'verifiedAt'>): void {
+    this.db
+      .prepare(
+        `INSERT INTO archive_objects (key, evidence_id, kind, sha256, size, version_id, backend_checksum, retain_until, legal_hold, stored_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(key) DO UPDATE SET version_id = COALESCE(excluded.version_id, version_id),
+           backend_checksum = COALESCE(excluded.backend_checksum, backend_checksum)`,
+      )
+      .run(o.key, o.evidenceId, o.kind, o.sha256, o.size, o.versionId, o.backendChecksum, o.retainUntil, o.legalHold ? 1 : 0, nowIso());
+  }
+
+  markObjectVerified(key: string): void {
+    this.db.prepare('UPDATE archive_objects SET verified_at = ? WHERE key = ?').run(nowIso(), key);
+  }
+
+  archiveObjects(evidenceId: string): ArchiveObjectRecord[] {
+    return (this.db.prepare('SELECT * FROM archive_objects WHERE evidence_id = ? ORDER BY key').all(evidenceId) as Record<string, unknown>[]).map(
+      (r) => ({
+        key: r.key as string,
+        evidenceId: r.evidence_id as string | null,
+        kind: r.kind as ArchiveObjectRecord['kind'],
+        sha256: r.sha256 as string,
+        size: r.size as number,
+        versionId: r.version_id as string | null,
+        backendChecksum: r.backend_checksum as string | null,
+        retainUntil: r.retain_until as string | null,
+        legalHold: r.legal_hold === 1,
+        storedAt: r.stored_at as string,
+        verifiedAt: r.verified_at as string | null,
+      }),
+    );
+  }
+
+  appendAudit(entry: AuditEntry): void {
+    this.audit.append(entry);
+  }
+}
+
+function dockFileFromRaw(r: Record<string, unknown>): DockFileRecord {
+  return {
+    id: r.id as number,
+    dockId: r.dock_id as string,
+    relPath: r.rel_path as string,
+    size: r.size as number,
+    mtimeMs: r.mtime_ms as number,
+    sha256: r.sha256 as string,
+    evidenceId: r.evidence_id as string,
+    deviceId: r.device_id as string | null,
+    seenAt: r.seen_at as string,
+    releasedAt: r.released_at as string | null,
+    releaseAction: r.release_action as string | null,
+  };
+}

@@ -1,0 +1,62 @@
+// Releasing a dock file: only after the archived original has been verified, and, when the dock
+// deletes, only if the file on the dock still holds exactly the content that was archived.
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { EvidenceRepo } from '../catalog/evidence-repo.js';
+import type { Config } from '../config/schema.js';
+import { sha256File } from '../util/hash.js';
+import { splitRelPath, sidecarNameFor } from './names.js';
+
+export async function releaseDockFiles(
+  deps: { config: Config; repo: EvidenceRepo; log: Logger },
+  evidenceId: string,
+  actor: string,
+): Promise<void> {
+  const item = deps.repo.get(evidenceId);
+  if (!item) return;
+  const originalArchived = deps.repo.archiveObjects(evidenceId).some((o) => o.kind === 'original' && o.verifiedAt && o.sha256 === item.sha256);
+  if (!originalArchived) throw new Error(`refusing to release dock files of ${evidenceId}: original not verified in the archive`);
+
+  for (const file of deps.repo.unreleasedDockFiles(evidenceId)) {
+    const dock = deps.config.docks.find((d) => d.id === file.dockId);
+    const parts = splitRelPath(file.relPath);
+    if (!dock || dock.release === 'keep' || !parts || file.relPath.startsWith('push/')) {
+      deps.repo.markDockFileReleased(file, 'kept', actor);
+      continue;
+    }
+    const abs = path.join(dock.path, ...parts);
+    const st = await fsp.lstat(abs).catch(() => null);
+    if (!st) {
+      deps.repo.markDockFileReleased(file, 'gone', actor);
+      continue;
+    }
+    // Same name, same size and mtime is not enough to delete evidence: the bytes must match.
+    if (!st.isFile() || st.size !== file.size || Math.trunc(st.mtimeMs) !== file.mtimeMs || (await sha256File(abs)).sha256 !== file.sha256) {
+      deps.log.warn({ evidenceId, dockId: dock.id, relPath: file.relPath }, 'dock file changed since intake; kept, and it will be taken as new footage');
+      deps.repo.markDockFileReleased(file, 'kept', actor);
+      continue;
+    }
+    await fsp.unlink(abs);
+    const sidecar = path.join(path.dirname(abs), sidecarNameFor(path.basename(abs)));
+    // A rejected sidecar stays for someone to fix; an accepted one is sealed into the manifest.
+    if (item.sidecar?.elements && (await fsp.lstat(sidecar).catch(() => null))?.isFile()) await fsp.unlink(sidecar);
+    await fsyncDirQuiet(path.dirname(abs));
+    deps.repo.markDockFileReleased(file, 'deleted', actor);
+    deps.log.info({ evidenceId, dockId: dock.id, relPath: file.relPath }, 'dock file deleted after verified archive');
+  }
+}
+
+async function fsyncDirQuiet(dir: string): Promise<void> {
+  try {
+    const fd = fs.openSync(dir, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    // Some dock filesystems (SMB, FAT) cannot fsync a directory; the unlink stands regardless.
+  }
+}

@@ -1,0 +1,204 @@
+// Intake: a stable dock file (or a pushed upload) becomes a catalogued original in the spool.
+// Order matters for crash safety: spool file durable → catalog row committed → only then may
+// anything downstream (and eventually the dock's release) happen.
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import { evidenceIdFor } from '../archive/keys.js';
+import type { EvidenceRecord, EvidenceRepo, SidecarRecord } from '../catalog/evidence-repo.js';
+import type { Config, DockConfig } from '../config/schema.js';
+import { resolveElements } from '../elements/resolve.js';
+import { parseSidecar } from '../elements/sidecar.js';
+import type { Elements } from '../elements/types.js';
+import { SealdockError } from '../errors.js';
+import { sidecarNameFor } from '../docks/names.js';
+import type { Spool, SpooledTemp } from './spool.js';
+
+export const DAEMON_ACTOR = 'sealdock';
+
+export interface DockFileCandidate {
+  dock: DockConfig;
+  /** dock-relative path with / separators */
+  relPath: string;
+  absPath: string;
+  deviceId: string | null;
+  /** size and mtime as observed stable by the dock watcher */
+  size: number;
+  mtimeMs: number;
+}
+
+export type IntakeResult =
+  | { kind: 'new'; evidence: EvidenceRecord }
+  | { kind: 'redock'; evidenceId: string }
+  | { kind: 'known'; evidenceId: string }
+  /** The file moved under us (still being written, replaced): try again once it is stable. */
+  | { kind: 'changed'; reason: string };
+
+interface Admission {
+  dock: DockConfig;
+  relPath: string;
+  originalName: string;
+  deviceId: string | null;
+  mtimeMs: number;
+  sidecar: SidecarRecord | null;
+}
+
+export class IntakeService {
+  constructor(
+    private readonly deps: {
+      repo: EvidenceRepo;
+      spool: Spool;
+      config: Config;
+      log: Logger;
+    },
+  ) {}
+
+  async ingestDockFile(c: DockFileCandidate): Promise<IntakeResult> {
+    const { repo, spool, config } = this.deps;
+    const known = repo.findDockFile(c.dock.id, c.relPath, c.size, c.mtimeMs);
+    if (known) return { kind: 'known', evidenceId: known.evidenceId };
+
+    // O_NOFOLLOW: a symbolic link planted on a dock is never followed; O_NONBLOCK: a FIFO cannot hang us.
+    const fh = await fsp.open(c.absPath, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+    let temp: SpooledTemp | null = null;
+    try {
+      const before = await fh.stat();
+      if (!before.isFile()) throw new SealdockError('BAD_INPUT', `${c.relPath} is not a regular file`);
+      if (before.size !== c.size || before.mtimeMs !== c.mtimeMs) return { kind: 'changed', reason: 'changed since it was seen stable' };
+      if (before.size > config.intake.maxFileBytes) {
+        throw new SealdockError('PAYLOAD_TOO_LARGE', `${c.relPath} is ${before.size} bytes; the intake limit is ${config.intake.maxFileBytes}`);
+      }
+      temp = await spool.receive(fh.createReadStream({ highWaterMark: 1024 * 1024, autoClose: false }), config.intake.maxFileBytes);
+      // Re-check after copying: a slow (e.g. SMB) copy can pause longer than the quiet period.
+      const after = await fh.stat();
+      const named = await fsp.lstat(c.absPath).catch(() => null);
+      if (after.size !== temp.size || after.mtimeMs !== before.mtimeMs || !named || named.ino !== before.ino) {
+        await spool.discard(temp);
+        return { kind: 'changed', reason: 'changed while it was being copied' };
+      }
+    } catch (err) {
+      if (temp) await spool.discard(temp);
+      throw err;
+    } finally {
+      await fh.close();
+    }
+    const sidecar = await this.readSidecar(c);
+    return this.admit(temp, {
+      dock: c.dock,
+      relPath: c.relPath,
+      originalName: path.posix.basename(c.relPath),
+      deviceId: c.deviceId,
+      mtimeMs: c.mtimeMs,
+      sidecar,
+    });
+  }
+
+  /** A pushed upload (PUT /docks/{id}/files/{name}): same intake, the stream instead of a file. */
+  async ingestStream(
+    dock: DockConfig,
+    name: string,
+    body: Readable,
+    opts: { expectedSha256?: string | undefined; deviceId?: string | null; sidecar?: Elements | undefined },
+  ): Promise<IntakeResult> {
+    const temp = await this.deps.spool.receive(body, this.deps.config.intake.maxFileBytes);
+    if (opts.expectedSha256 && opts.expectedSha256.toLowerCase() !== temp.sha256) {
+      await this.deps.spool.discard(temp);
+      throw new SealdockError('DIGEST_MISMATCH', `x-content-sha256 was ${opts.expectedSha256} but the body hashes to ${temp.sha256}; nothing was kept`);
+    }
+    return this.admit(temp, {
+      dock,
+      relPath: `push/${name}`,
+      originalName: name,
+      deviceId: opts.deviceId ?? null,
+      mtimeMs: Date.now(),
+      sidecar: opts.sidecar ? { name: 'request', elements: opts.sidecar } : null,
+    });
+  }
+
+  private async readSidecar(c: DockFileCandidate): Promise<SidecarRecord | null> {
+    const name = sidecarNameFor(path.posix.basename(c.relPath));
+    const file = path.join(path.dirname(c.absPath), name);
+    const { intake, elements } = this.deps.config;
+    let fh: fsp.FileHandle;
+    try {
+      fh = await fsp.open(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return null;
+      return { name, problems: [`sidecar cannot be opened (${code ?? 'error'})`] };
+    }
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) return { name, problems: ['sidecar is not a regular file'] };
+      if (st.size > intake.sidecarMaxBytes) return { name, problems: [`sidecar is ${st.size} bytes; the limit is ${intake.sidecarMaxBytes}`] };
+      const bytes = await fh.readFile();
+      const parsed = parseSidecar(bytes, { maxBytes: intake.sidecarMaxBytes, caseNumberPattern: elements.caseNumberPattern });
+      return parsed.ok ? { name, elements: parsed.elements } : { name, problems: parsed.problems };
+    } finally {
+      await fh.close();
+    }
+  }
+
+  private async admit(temp: SpooledTemp, a: Admission): Promise<IntakeResult> {
+    const { repo, spool, log } = this.deps;
+    const dockFile = { dockId: a.dock.id, relPath: a.relPath, size: temp.size, mtimeMs: a.mtimeMs, sha256: temp.sha256, deviceId: a.deviceId };
+    const existing = repo.findBySha256(temp.sha256);
+    if (existing) {
+      await spool.discard(temp);
+      repo.recordRedock(existing.id, dockFile, DAEMON_ACTOR);
+      log.info({ evidenceId: existing.id, dockId: a.dock.id, relPath: a.relPath }, 're-docked copy of existing evidence');
+      return { kind: 'redock', evidenceId: existing.id };
+    }
+    const spoolPath = await spool.commitOriginal(temp);
+    const resolved = resolveElements({
+      sidecar: a.sidecar?.elements,
+      dock: dockDefaults(a.dock),
+    });
+    const id = evidenceIdFor(temp.sha256);
+    let evidence: EvidenceRecord;
+    try {
+      evidence = repo.insertReceived(
+        {
+          id,
+          sha256: temp.sha256,
+          size: temp.size,
+          originalName: a.originalName.normalize('NFC'),
+          dockId: a.dock.id,
+          deviceId: a.deviceId,
+          spoolPath,
+          sidecar: a.sidecar,
+          elements: resolved.elements,
+          elementSources: resolved.sources,
+          missing: resolved.missing,
+        },
+        dockFile,
+        DAEMON_ACTOR,
+      );
+    } catch (err) {
+      // Two intakes of the same content raced; the loser is a re-dock of the winner.
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' || (err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+        const winner = repo.findBySha256(temp.sha256);
+        if (winner) {
+          repo.recordRedock(winner.id, dockFile, DAEMON_ACTOR);
+          return { kind: 'redock', evidenceId: winner.id };
+        }
+      }
+      throw err;
+    }
+    if (a.sidecar?.problems) {
+      repo.appendAudit({ actor: DAEMON_ACTOR, action: 'sidecar-rejected', evidenceId: id, details: { sidecar: a.sidecar.name, problems: a.sidecar.problems } });
+      log.warn({ evidenceId: id, sidecar: a.sidecar.name, problems: a.sidecar.problems }, 'sidecar rejected whole; none of its values applied');
+    }
+    log.info({ evidenceId: id, sha256: temp.sha256, size: temp.size, dockId: a.dock.id, relPath: a.relPath }, 'received');
+    return { kind: 'new', evidence };
+  }
+}
+
+export function dockDefaults(dock: DockConfig): Elements {
+  const out: Elements = {};
+  if (dock.place) out.place = { text: dock.place };
+  if (dock.purpose) out.purpose = dock.purpose;
+  return out;
+}

@@ -1,0 +1,145 @@
+// The spool: our own durable copy of every original until the archive holds it verified.
+// A file enters by being streamed into spool/tmp while its SHA-256 is computed in the same
+// pass, fsynced, and renamed into spool/originals/<sha256> (then the folder is fsynced): a crash
+// leaves either nothing or a complete, correctly named file, never a half one under a real name.
+import { createHash, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { SealdockError } from '../errors.js';
+import { fsyncDir } from '../util/fsync.js';
+
+export interface SpooledTemp {
+  tmpPath: string;
+  sha256: string;
+  size: number;
+}
+
+export class Spool {
+  readonly tmpDir: string;
+  readonly originalsDir: string;
+  readonly itemsDir: string;
+
+  constructor(readonly root: string) {
+    this.tmpDir = path.join(root, 'tmp');
+    this.originalsDir = path.join(root, 'originals');
+    this.itemsDir = path.join(root, 'items');
+  }
+
+  /** Creates the folders and removes what an interrupted run left in tmp (never named, never catalogued). */
+  async init(): Promise<number> {
+    for (const d of [this.tmpDir, this.originalsDir, this.itemsDir]) await fsp.mkdir(d, { recursive: true, mode: 0o700 });
+    const leftovers = await fsp.readdir(this.tmpDir);
+    for (const name of leftovers) await fsp.rm(path.join(this.tmpDir, name), { force: true, recursive: true });
+    return leftovers.length;
+  }
+
+  originalPath(sha256: string): string {
+    if (!/^[0-9a-f]{64}$/.test(sha256)) throw new SealdockError('BAD_INPUT', 'not a SHA-256');
+    return path.join(this.originalsDir, sha256);
+  }
+
+  itemDir(evidenceId: string): string {
+    return path.join(this.itemsDir, evidenceId);
+  }
+
+  newTempPath(suffix = '.part'): string {
+    return path.join(this.tmpDir, `${randomUUID()}${suffix}`);
+  }
+
+  /**
+   * Streams `source` into a temp file, hashing in the same pass, and fsyncs it. Aborts (and
+   * removes the temp file) past `maxBytes`.
+   */
+  async receive(source: Readable, maxBytes: number): Promise<SpooledTemp> {
+    const tmpPath = this.newTempPath();
+    const hash = createHash('sha256');
+    let size = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        size += chunk.length;
+        if (size > maxBytes) {
+          cb(new SealdockError('PAYLOAD_TOO_LARGE', `file exceeds the intake limit of ${maxBytes} bytes`));
+          return;
+        }
+        hash.update(chunk);
+        cb(null, chunk);
+      },
+    });
+    try {
+      const out = fs.createWriteStream(tmpPath, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 });
+      await pipeline(source, meter, out);
+      const fh = await fsp.open(tmpPath, 'r');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      return { tmpPath, sha256: hash.digest('hex'), size };
+    } catch (err) {
+      await fsp.rm(tmpPath, { force: true });
+      throw err;
+    }
+  }
+
+  /** Names a received temp file by its content. Idempotent: the same content may already be there. */
+  async commitOriginal(temp: SpooledTemp): Promise<string> {
+    const final = this.originalPath(temp.sha256);
+    await fsp.chmod(temp.tmpPath, 0o400);
+    await fsp.rename(temp.tmpPath, final);
+    await fsyncDir(this.originalsDir);
+    return final;
+  }
+
+  async discard(temp: SpooledTemp): Promise<void> {
+    await fsp.rm(temp.tmpPath, { force: true });
+  }
+
+  /** Writes a small artefact (manifest, signature) for an item durably, once. */
+  async writeItemFile(evidenceId: string, name: string, bytes: Buffer): Promise<string> {
+    const dir = this.itemDir(evidenceId);
+    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+    const final = path.join(dir, name);
+    const tmp = this.newTempPath();
+    await fsp.writeFile(tmp, bytes, { mode: 0o400, flag: 'wx' });
+    const fh = await fsp.open(tmp, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fsp.rename(tmp, final);
+    await fsyncDir(dir);
+    return final;
+  }
+
+  async readItemFile(evidenceId: string, name: string): Promise<Buffer | null> {
+    try {
+      return await fsp.readFile(path.join(this.itemDir(evidenceId), name));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  async removeOriginal(sha256: string): Promise<void> {
+    await fsp.rm(this.originalPath(sha256), { force: true });
+  }
+
+  async removeItem(evidenceId: string): Promise<void> {
+    await fsp.rm(this.itemDir(evidenceId), { force: true, recursive: true });
+  }
+
+  /** Bytes waiting in the spool (backlog), for status and metrics. */
+  async usage(): Promise<{ files: number; bytes: number }> {
+    let files = 0;
+    let bytes = 0;
+    for (const name of await fsp.readdir(this.originalsDir)) {
+      const st = await fsp.stat(path.join(this.originalsDir, name)).catch(() => null);
+      if (st?.isFile()) (files++, (bytes += st.size));
+    }
+    return { files, bytes };
+  }
+}
