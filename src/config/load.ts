@@ -73,6 +73,8 @@ function resolvePaths(config: Config, baseDir: string): Config {
       certFile: optAbs(config.seal.certFile),
       chainFile: optAbs(config.seal.chainFile),
       pkcs12File: optAbs(config.seal.pkcs12File),
+      trustedCaFiles: config.seal.trustedCaFiles.map(abs),
+      tsaTrustedCaFiles: config.seal.tsaTrustedCaFiles.map(abs),
     },
   };
 }

@@ -13,7 +13,7 @@ export const DockSchema = z.strictObject({
   purpose: nullableString,
   release: z.enum(['keep', 'delete']).default('keep'),
   timezone: nullableString,
-  fileNamePatterns: z.array(nonEmpty).default(['device-datetime-seq', 'date-time', 'dashed-datetime']),
+  fileNamePatterns: z.array(nonEmpty).default(['device_datetime_seq', 'date_time_any', 'prefix_date_time', 'dashed_date_time', 'compact_14_digits']),
 });
 
 export const ConfigSchema = z.strictObject({
@@ -81,6 +81,10 @@ export const ConfigSchema = z.strictObject({
     pkcs12File: nullableString,
     passphraseEnv: nonEmpty,
     tsaUrl: z.url().nullable().default(null),
+    tsaTimeoutMs: z.number().int().positive().default(15000),
+    organisation: nullableString,
+    trustedCaFiles: z.array(nonEmpty).default([]),
+    tsaTrustedCaFiles: z.array(nonEmpty).default([]),
   }),
   api: z.strictObject({
     enabled: z.boolean(),

@@ -1,0 +1,121 @@
+// status, list, show: read-only views of the catalog.
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { detail, summarize } from '../../catalog/views.js';
+import { statusFilePath } from '../../daemon.js';
+import { SealdockError } from '../../errors.js';
+import { isState, STATES } from '../../pipeline/states.js';
+import { cliConfig, openCatalogFor, type GlobalOptions } from '../context.js';
+import { printJson, printLines, printTable } from '../output.js';
+
+export function registerEvidenceCommands(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('status')
+    .description('daemon, backlog per state and running jobs')
+    .option('--json', 'machine-readable output')
+    .action((opts: { json?: boolean }) => {
+      const config = cliConfig(globals());
+      const cat = openCatalogFor(config);
+      try {
+        const counts = cat.repo.countsByState();
+        const backlog = Object.fromEntries(STATES.map((s) => [s, counts[s] ?? 0]));
+        let daemon: Record<string, unknown> | null = null;
+        try {
+          daemon = JSON.parse(fs.readFileSync(statusFilePath(config.dataDir), 'utf8')) as Record<string, unknown>;
+          if (Date.now() - Date.parse(String(daemon.updatedAt)) > 15_000) daemon = { ...daemon, stale: true };
+        } catch {
+          daemon = null;
+        }
+        const inProgress = cat.repo.list({ limit: 1000 }).filter((e) => e.progress !== null).map(summarize);
+        const failed = cat.repo.list({ state: 'failed', limit: 100 }).map(summarize);
+        const result = { daemon: daemon ?? { running: false }, archive: config.archive.backend, states: backlog, inProgress, failed };
+        if (opts.json) return printJson(result);
+        printLines([
+          daemon ? `daemon: pid ${String(daemon.pid)} since ${String(daemon.startedAt)}${daemon.stale ? ' (status stale: not responding?)' : ''}` : 'daemon: not running',
+          `archive: ${config.archive.backend}`,
+          ...(daemon && typeof daemon.docksPending === 'number' ? [`dock files waiting to settle: ${daemon.docksPending}`] : []),
+          '',
+        ]);
+        printTable(['state', 'items'], STATES.map((s) => [s, backlog[s]]));
+        if (inProgress.length) {
+          printLines(['', 'in progress:']);
+          printTable(['id', 'state', 'progress'], inProgress.map((e) => [e.id, e.state, `${e.progress ?? 0}%`]));
+        }
+        if (failed.length) {
+          printLines(['', 'failed (retried with back-off):']);
+          printTable(['id', 'stage', 'error'], failed.map((e) => [e.id, e.stage, e.error]));
+        }
+      } finally {
+        cat.close();
+      }
+    });
+
+  program
+    .command('list')
+    .description('list evidence items')
+    .option('--case <caseNumber>', 'only this case number')
+    .option('--state <state>', `only this state (${STATES.join(', ')})`)
+    .option('--limit <n>', 'at most this many', '100')
+    .option('--json', 'machine-readable output')
+    .action((opts: { case?: string; state?: string; limit: string; json?: boolean }) => {
+      if (opts.state !== undefined && !isState(opts.state)) throw new SealdockError('USAGE', `unknown state "${opts.state}"; one of ${STATES.join(', ')}`);
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new SealdockError('USAGE', '--limit must be a whole number from 1 to 100000');
+      const cat = openCatalogFor(cliConfig(globals()));
+      try {
+        const items = [];
+        let after: { receivedAt: string; id: string } | undefined;
+        while (items.length < limit) {
+          const page = cat.repo.list({ caseNumber: opts.case, state: opts.state as never, after, limit: Math.min(1000, limit - items.length) });
+          items.push(...page);
+          if (page.length === 0) break;
+          const last = page.at(-1)!;
+          after = { receivedAt: last.receivedAt, id: last.id };
+        }
+        const rows = items.map(summarize);
+        if (opts.json) return printJson(rows);
+        printTable(['id', 'state', 'case', 'received', 'file', 'missing'], rows.map((r) => [r.id, r.state, r.caseNumber, r.receivedAt, r.originalName, r.missing.join(',') || null]));
+      } finally {
+        cat.close();
+      }
+    });
+
+  program
+    .command('show <id>')
+    .description('one item: elements, hashes, state, archive objects, custody events')
+    .option('--json', 'machine-readable output')
+    .action((id: string, opts: { json?: boolean }) => {
+      const cat = openCatalogFor(cliConfig(globals()));
+      try {
+        const e = cat.repo.get(id);
+        if (!e) throw new SealdockError('NOT_FOUND', `no evidence ${JSON.stringify(id)}`);
+        const view = detail(e, cat.repo.archiveObjects(id), cat.repo.audit.list({ evidenceId: id, limit: 10_000 }));
+        if (opts.json) return printJson(view);
+        const el = e.elements;
+        printLines([
+          `id:          ${e.id}`,
+          `state:       ${e.state}${e.state === 'failed' ? ` (stage ${e.stage}: ${e.error}; next try ${e.nextAttemptAt})` : ''}`,
+          `original:    ${e.originalName} (${e.size} bytes)`,
+          `sha256:      ${e.sha256}`,
+          `dock/device: ${e.dockId} / ${e.deviceId ?? '-'}`,
+          `received:    ${e.receivedAt}`,
+          `case:        ${el.caseNumber ?? '-'}  [${e.elementSources.caseNumber ?? 'missing'}]`,
+          `recorded at: ${el.recordedAt ? `${el.recordedAt.start}${el.recordedAt.durationSeconds !== undefined ? ` (${el.recordedAt.durationSeconds} s)` : ''}` : '-'}  [${e.elementSources.recordedAt ?? 'missing'}]`,
+          `place:       ${el.place ? `${el.place.text}${el.place.lat !== undefined ? ` (${el.place.lat}, ${el.place.lon})` : ''}` : '-'}  [${e.elementSources.place ?? 'missing'}]`,
+          `collector:   ${el.collector ? `${el.collector.name}${el.collector.id ? ` (${el.collector.id})` : ''}` : '-'}  [${e.elementSources.collector ?? 'missing'}]`,
+          `purpose:     ${el.purpose ?? '-'}  [${e.elementSources.purpose ?? 'missing'}]`,
+          ...(e.missing.length ? [`missing:     ${e.missing.join(', ')}`] : []),
+          ...(e.sidecar?.problems ? [`sidecar ${e.sidecar.name} rejected: ${e.sidecar.problems.join('; ')}`] : []),
+          `manifest:    revision ${e.manifestRev}${e.legalHold ? ', legal hold' : ''}${e.retainUntil ? `, retained until ${e.retainUntil}` : ''}`,
+          '',
+          'archive:',
+          ...view.archive.map((o) => `  ${o.verifiedAt ? 'verified' : 'UNVERIFIED'}  ${o.key}`),
+          '',
+          'custody:',
+          ...view.custody.map((c) => `  #${c.seq} ${c.at} ${c.actor} ${c.action}`),
+        ]);
+      } finally {
+        cat.close();
+      }
+    });
+}

@@ -1,0 +1,26 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/load.js';
+import { startDaemon } from '../../daemon.js';
+import { createLogger } from '../../logging.js';
+import type { GlobalOptions } from '../context.js';
+
+export function registerStart(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('start')
+    .description('run the daemon: docks, pipeline and API')
+    .action(async () => {
+      const { config, sources } = loadConfig({ file: globals().config });
+      const log = createLogger(config.log.level);
+      log.info({ sources }, 'configuration loaded');
+      const daemon = await startDaemon(config, log);
+      await new Promise<void>((resolve) => {
+        const onSignal = (sig: string) => {
+          log.info({ signal: sig }, 'signal received');
+          void daemon.stop().then(resolve);
+        };
+        process.once('SIGTERM', () => onSignal('SIGTERM'));
+        process.once('SIGINT', () => onSignal('SIGINT'));
+      });
+      log.flush();
+    });
+}

@@ -1,0 +1,43 @@
+// `sealdock <command>`. Exit codes: 0 ok, 1 failure, 2 usage error, 3 verification failed.
+import { Command, CommanderError } from 'commander';
+import { errorMessage, isSealdockError } from '../errors.js';
+import { SEALDOCK_VERSION } from '../util/version.js';
+import { registerEvidenceCommands } from './commands/evidence.js';
+import { registerStart } from './commands/start.js';
+import type { GlobalOptions } from './context.js';
+
+export const EXIT = { ok: 0, failure: 1, usage: 2, verifyFailed: 3 } as const;
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('sealdock')
+    .description('Preserve, stamp, seal and immutably archive body-worn camera footage.')
+    .version(SEALDOCK_VERSION)
+    .option('-c, --config <file>', 'config file overriding the embedded defaults (or SEALDOCK_CONFIG)')
+    .showHelpAfterError()
+    .exitOverride();
+  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+  registerStart(program, globals);
+  registerEvidenceCommands(program, globals);
+  program.commands.forEach((c) => c.exitOverride());
+  return program;
+}
+
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  if (isSealdockError(err, 'USAGE') || isSealdockError(err, 'BAD_INPUT') || isSealdockError(err, 'ELEMENT_INVALID')) return EXIT.usage;
+  if (isSealdockError(err, 'VERIFY_FAILED')) return EXIT.verifyFailed;
+  return EXIT.failure;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (err) {
+    if (!(err instanceof CommanderError)) process.stderr.write(`sealdock: ${errorMessage(err)}\n`);
+    return exitCodeFor(err);
+  }
+}

@@ -1,0 +1,100 @@
+// `sealdock start`: wires the adapters together (catalog, spool, archive, seal, media, docks)
+// and runs the pipeline until SIGTERM/SIGINT. Every dependency is checked at start so a
+// misconfiguration is a clear error now, not lost evidence later.
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { createArchive } from './archive/index.js';
+import type { ArchiveBackend } from './archive/archive.js';
+import { catalogPath, openCatalog, type Db } from './catalog/db.js';
+import { DevicesRepo } from './catalog/devices-repo.js';
+import { EvidenceRepo } from './catalog/evidence-repo.js';
+import { mediaConfigOf, sealConfigOf } from './config/adapters.js';
+import type { Config } from './config/schema.js';
+import { DockService } from './docks/dock-service.js';
+import { IntakeService } from './intake/intake-service.js';
+import { Spool } from './intake/spool.js';
+import { createMediaService, type MediaService } from './media/index.js';
+import type { PipelineContext } from './pipeline/context.js';
+import { PipelineRunner } from './pipeline/runner.js';
+import { createSealService, type SealService } from './seal/index.js';
+import { SEALDOCK_VERSION } from './util/version.js';
+import { nowIso } from './util/time.js';
+
+export interface Daemon {
+  ctx: PipelineContext;
+  intake: IntakeService;
+  runner: PipelineRunner;
+  docks: DockService;
+  stop(): Promise<void>;
+}
+
+export function statusFilePath(dataDir: string): string {
+  return path.join(dataDir, 'daemon-status.json');
+}
+
+export async function startDaemon(config: Config, log: Logger): Promise<Daemon> {
+  const media: MediaService = createMediaService(mediaConfigOf(config));
+  const tools = await media.checkTools();
+  log.info({ ffmpeg: tools.ffmpeg, ffprobe: tools.ffprobe }, 'media tools found');
+
+  await fsp.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const db: Db = openCatalog(catalogPath(config.dataDir));
+  const repo = new EvidenceRepo(db);
+  const devices = new DevicesRepo(db, repo.audit);
+  const spool = new Spool(path.join(config.dataDir, 'spool'));
+  const removed = await spool.init();
+  if (removed) log.info({ removed }, 'removed unfinished spool temp files from a previous run');
+
+  const archive: ArchiveBackend = createArchive(config);
+  await archive.checkReady();
+  const seal: SealService = createSealService(sealConfigOf(config), log);
+  if (seal.warning) log.warn({ seal: seal.info }, seal.warning);
+
+  const controller = new AbortController();
+  const ctx: PipelineContext = { config, repo, devices, spool, archive, seal, media, log, version: SEALDOCK_VERSION, signal: controller.signal };
+  const intake = new IntakeService({ repo, spool, config, log });
+  const runner = new PipelineRunner(ctx);
+  const docks = new DockService({ config, intake, log, onIntake: () => runner.wake() });
+
+  runner.start();
+  await docks.start();
+
+  const startedAt = nowIso();
+  const writeStatus = async () => {
+    const file = statusFilePath(config.dataDir);
+    const body = {
+      pid: process.pid,
+      version: SEALDOCK_VERSION,
+      startedAt,
+      updatedAt: nowIso(),
+      archive: config.archive.backend,
+      seal: seal.info,
+      docksPending: docks.pending(),
+      running: runner.running(),
+      media: media.queue.status(),
+    };
+    await fsp.writeFile(`${file}.tmp`, JSON.stringify(body, null, 2));
+    await fsp.rename(`${file}.tmp`, file);
+  };
+  await writeStatus();
+  const statusTimer = setInterval(() => void writeStatus().catch(() => undefined), 2000);
+
+  log.info({ version: SEALDOCK_VERSION, docks: config.docks.map((d) => d.id), archive: config.archive.backend, dataDir: config.dataDir }, 'sealdock started');
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.info('stopping: no new intake, running stages finish or resume after restart');
+      clearInterval(statusTimer);
+      await docks.stop();
+      controller.abort();
+      media.queue.abortAll('shutdown');
+      await runner.stop();
+      await archive.close();
+      await fsp.rm(statusFilePath(config.dataDir), { force: true });
+      db.close();
+      log.info('stopped');
+    })());
+  return { ctx, intake, runner, docks, stop };
+}

@@ -1,0 +1,27 @@
+// Everything a pipeline stage may touch, each an adapter for one external effect.
+import type { Logger } from 'pino';
+import type { ArchiveBackend } from '../archive/archive.js';
+import type { DevicesRepo } from '../catalog/devices-repo.js';
+import type { EvidenceRepo } from '../catalog/evidence-repo.js';
+import type { Config, DockConfig } from '../config/schema.js';
+import type { Spool } from '../intake/spool.js';
+import type { MediaService } from '../media/index.js';
+import type { SealService } from '../seal/index.js';
+
+export interface PipelineContext {
+  config: Config;
+  repo: EvidenceRepo;
+  devices: DevicesRepo;
+  spool: Spool;
+  archive: ArchiveBackend;
+  seal: SealService;
+  media: MediaService;
+  log: Logger;
+  version: string;
+  /** Aborted on shutdown: running stages stop cleanly and resume after restart. */
+  signal: AbortSignal;
+}
+
+export function dockOf(config: Config, dockId: string): DockConfig | undefined {
+  return config.docks.find((d) => d.id === dockId);
+}

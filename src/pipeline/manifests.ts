@@ -1,0 +1,132 @@
+// Sealing manifest revisions. A revision is built, sealed and written to the spool before any
+// of it is archived, so a crash between sealing and archiving re-archives the very same bytes
+// instead of sealing a second, different revision under the same number.
+import { archiveKeys, formatRevision, toArchiveFileName } from '../archive/keys.js';
+import type { EvidenceRecord } from '../catalog/evidence-repo.js';
+import { buildManifest, manifestBytes, parseManifest, type Manifest, type ManifestReason } from '../seal/index.js';
+import { sha256Hex } from '../util/hash.js';
+import { nowIso } from '../util/time.js';
+import { archiveVerified, type LockTerms } from './archiving.js';
+import type { PipelineContext } from './context.js';
+import type { ItemMedia } from './item-elements.js';
+
+export interface SealedRevision {
+  revision: number;
+  bytes: Buffer;
+  sha256: string;
+  signature: Buffer;
+  timestampToken: Buffer | null;
+}
+
+export type ManifestDerivative = Manifest['derivative'];
+
+const names = (rev: number) => {
+  const r = formatRevision(rev);
+  return { json: `manifest-${r}.json`, p7s: `manifest-${r}.json.p7s`, tsr: `manifest-${r}.json.tsr` };
+};
+
+export function manifestMedia(media: ItemMedia | null): Manifest['media'] {
+  if (!media) return null;
+  if (media.probe) return media.probe;
+  return { unplayable: true, error: media.error ?? 'could not be decoded' };
+}
+
+/** Seals revision `item.manifestRev + 1` (or returns it, if a previous attempt already sealed it). */
+export async function sealNextRevision(
+  ctx: PipelineContext,
+  item: EvidenceRecord,
+  reason: ManifestReason,
+  derivative: ManifestDerivative,
+): Promise<SealedRevision> {
+  const revision = item.manifestRev + 1;
+  const n = names(revision);
+  const existing = await ctx.spool.readItemFile(item.id, n.json);
+  if (existing) {
+    const signature = await ctx.spool.readItemFile(item.id, n.p7s);
+    if (signature) {
+      return { revision, bytes: existing, sha256: sha256Hex(existing), signature, timestampToken: await ctx.spool.readItemFile(item.id, n.tsr) };
+    }
+  }
+  const manifest = buildManifest({
+    evidenceId: item.id,
+    revision,
+    previousRevisionSha256: item.manifestSha256,
+    createdAt: nowIso(),
+    reason,
+    elements: item.elements,
+    elementSources: item.elementSources,
+    original: {
+      fileName: item.originalName,
+      size: item.size,
+      sha256: item.sha256,
+      deviceId: item.deviceId,
+      dockId: item.dockId,
+      receivedAt: item.receivedAt,
+      archiveKey: originalKey(item),
+    },
+    media: manifestMedia(item.media as ItemMedia | null),
+    derivative,
+    seal: { certificateSha256: ctx.seal.info.certificateSha256, development: ctx.seal.info.development },
+    generator: { version: ctx.version, nodeId: ctx.config.nodeId ?? 'unknown' },
+  });
+  const bytes = manifestBytes(manifest);
+  const sealed = await ctx.seal.seal(bytes);
+  // The JSON is written last: its presence means its signature (and token) are already durable.
+  await ctx.spool.writeItemFile(item.id, n.p7s, sealed.signature);
+  if (sealed.timestampToken) await ctx.spool.writeItemFile(item.id, n.tsr, sealed.timestampToken);
+  await ctx.spool.writeItemFile(item.id, n.json, bytes);
+  return { revision, bytes, sha256: sha256Hex(bytes), signature: sealed.signature, timestampToken: sealed.timestampToken ?? null };
+}
+
+export async function readSealedRevision(ctx: PipelineContext, item: EvidenceRecord, revision: number): Promise<SealedRevision | null> {
+  const n = names(revision);
+  const bytes = await ctx.spool.readItemFile(item.id, n.json);
+  const signature = await ctx.spool.readItemFile(item.id, n.p7s);
+  if (!bytes || !signature) return null;
+  return { revision, bytes, sha256: sha256Hex(bytes), signature, timestampToken: await ctx.spool.readItemFile(item.id, n.tsr) };
+}
+
+export function elementsOfRevision(rev: SealedRevision): Manifest['elements'] {
+  return parseManifest(rev.bytes).elements;
+}
+
+export async function archiveRevision(ctx: PipelineContext, item: EvidenceRecord, rev: SealedRevision, lock: LockTerms): Promise<void> {
+  await archiveVerified(
+    ctx,
+    item.id,
+    { kind: 'manifest', key: archiveKeys.manifest(item.id, rev.revision), source: { bytes: rev.bytes }, sha256: rev.sha256, size: rev.bytes.length, contentType: 'application/json' },
+    lock,
+  );
+  await archiveVerified(
+    ctx,
+    item.id,
+    {
+      kind: 'signature',
+      key: archiveKeys.signature(item.id, rev.revision),
+      source: { bytes: rev.signature },
+      sha256: sha256Hex(rev.signature),
+      size: rev.signature.length,
+      contentType: 'application/pkcs7-signature',
+    },
+    lock,
+  );
+  if (rev.timestampToken) {
+    await archiveVerified(
+      ctx,
+      item.id,
+      {
+        kind: 'timestamp',
+        key: archiveKeys.timestamp(item.id, rev.revision),
+        source: { bytes: rev.timestampToken },
+        sha256: sha256Hex(rev.timestampToken),
+        size: rev.timestampToken.length,
+        contentType: 'application/timestamp-reply',
+      },
+      lock,
+    );
+  }
+}
+
+export function originalKey(item: Pick<EvidenceRecord, 'id' | 'originalName'>): string {
+  return archiveKeys.original(item.id, toArchiveFileName(item.originalName));
+}

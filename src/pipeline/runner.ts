@@ -1,0 +1,120 @@
+// Drives items through their stages. Two pools, so that preserving new evidence never waits
+// behind transcodes: `pipeline.workers` slots for preserve/classify/archive, the media queue's
+// concurrency for derive. A failed stage is retried with back-off, forever; a stage interrupted
+// by shutdown is not a failure and simply runs again after restart.
+import type { EvidenceRecord } from '../catalog/evidence-repo.js';
+import { errorMessage } from '../errors.js';
+import { DAEMON_ACTOR } from '../intake/intake-service.js';
+import { nowIso } from '../util/time.js';
+import type { PipelineContext } from './context.js';
+import { STAGES, type StageHandler } from './stages.js';
+import { retryDelayMs, stageFor, type Stage, type State } from './states.js';
+
+interface Pool {
+  states: State[];
+  limit: number;
+  running: Set<string>;
+}
+
+export class PipelineRunner {
+  private readonly pools: Pool[];
+  private readonly inFlight = new Set<string>();
+  private readonly jobs = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private pumping = false;
+  private repump = false;
+
+  constructor(
+    private readonly ctx: PipelineContext,
+    private readonly handlers: Record<Stage, StageHandler> = STAGES,
+    private readonly pollMs = 1000,
+  ) {
+    this.pools = [
+      { states: ['received', 'sealed', 'preserved'], limit: ctx.config.pipeline.workers, running: new Set() },
+      { states: ['deriving'], limit: ctx.media.queue.concurrency, running: new Set() },
+    ];
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.wake(), this.pollMs);
+    this.wake();
+  }
+
+  /** Look for work now (called after intake and annotation). */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.pumping) {
+      this.repump = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.repump = false;
+        this.pump();
+      } while (this.repump && !this.stopped);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private pump(): void {
+    const now = nowIso();
+    for (const pool of this.pools) {
+      const free = pool.limit - pool.running.size;
+      if (free <= 0) continue;
+      for (const item of this.ctx.repo.due(pool.states, now, free, this.inFlight)) this.run(pool, item);
+    }
+  }
+
+  private run(pool: Pool, item: EvidenceRecord): void {
+    const state = item.state === 'failed' ? item.resumeState : item.state;
+    const stage = state ? stageFor(state) : null;
+    if (!state || !stage) return;
+    this.inFlight.add(item.id);
+    pool.running.add(item.id);
+    const job = this.handlers[stage](this.ctx, item)
+      .catch((err: unknown) => this.failed(item, state, stage, err))
+      .finally(() => {
+        this.inFlight.delete(item.id);
+        pool.running.delete(item.id);
+        this.jobs.delete(job);
+        this.wake();
+      });
+    this.jobs.add(job);
+  }
+
+  private failed(item: EvidenceRecord, state: State, stage: Stage, err: unknown): void {
+    if (this.ctx.signal.aborted) {
+      this.ctx.log.info({ evidenceId: item.id, stage }, 'stage interrupted by shutdown; it resumes after restart');
+      return;
+    }
+    const current = this.ctx.repo.get(item.id);
+    const attempts = (current?.state === 'failed' ? current.attempts : 0) + 1;
+    const delay = retryDelayMs(attempts, this.ctx.config.pipeline.retry);
+    const message = errorMessage(err);
+    this.ctx.repo.update(
+      item.id,
+      { state: 'failed', resumeState: state, stage, error: message, attempts, nextAttemptAt: new Date(Date.now() + delay).toISOString(), progress: null },
+      { actor: DAEMON_ACTOR, action: 'failed', details: { stage, error: message, attempts, retryInMs: delay } },
+    );
+    this.ctx.log.warn({ evidenceId: item.id, stage, err: message, attempts, retryInMs: delay }, 'stage failed; will retry');
+  }
+
+  /** Running jobs (for status). */
+  running(): string[] {
+    return [...this.inFlight];
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await Promise.allSettled([...this.jobs]);
+  }
+
+  /** Waits until no job is running (tests and `--once` style use). */
+  async idle(): Promise<void> {
+    while (this.jobs.size > 0) await Promise.allSettled([...this.jobs]);
+  }
+}

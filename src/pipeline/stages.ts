@@ -1,0 +1,208 @@
+// The work behind each state. Every stage is idempotent: run again after a crash at any point,
+// it finds what was already done (spool files, archived objects) and carries on from there.
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { archiveKeys, formatRevision } from '../archive/keys.js';
+import type { EvidenceRecord } from '../catalog/evidence-repo.js';
+import { releaseDockFiles } from '../docks/release.js';
+import { SealdockError } from '../errors.js';
+import { DAEMON_ACTOR } from '../intake/intake-service.js';
+import type { StampTags } from '../media/types.js';
+import { formatIso6709 } from '../media/index.js';
+import { sha256File } from '../util/hash.js';
+import { archiveVerified, lockTermsFor } from './archiving.js';
+import { dockOf, type PipelineContext } from './context.js';
+import { recordedAtFor, resolveItemElements, type ItemMedia } from './item-elements.js';
+import { archiveRevision, elementsOfRevision, originalKey, readSealedRevision, sealNextRevision, type ManifestDerivative } from './manifests.js';
+import { assertTransition, type Stage, type State } from './states.js';
+
+export type StageHandler = (ctx: PipelineContext, item: EvidenceRecord) => Promise<void>;
+
+function moveTo(ctx: PipelineContext, stage: Stage, item: EvidenceRecord, to: State, patch: Parameters<PipelineContext['repo']['update']>[1] = {}, details: Record<string, unknown> = {}): EvidenceRecord {
+  assertTransition(stage, to);
+  return ctx.repo.update(
+    item.id,
+    { ...patch, state: to, resumeState: null, stage: null, error: null, attempts: 0, nextAttemptAt: null, progress: null },
+    { actor: DAEMON_ACTOR, action: to, details: { from: item.state === 'failed' ? item.resumeState : item.state, ...details } },
+  );
+}
+
+/** Probes the original and (re)resolves the elements with what the media says. */
+async function examine(ctx: PipelineContext, item: EvidenceRecord, file: string): Promise<EvidenceRecord> {
+  let media = item.media as ItemMedia | null;
+  const dock = dockOf(ctx.config, item.dockId);
+  if (!media) {
+    const outcome = await ctx.media.probe(file, { signal: ctx.signal });
+    const dockFile = ctx.repo.unreleasedDockFiles(item.id)[0];
+    const clock = item.deviceId ? (ctx.devices.get(item.deviceId)?.clockOffsetSeconds ?? null) : null;
+    const probe = outcome.ok ? outcome.probe : null;
+    media = {
+      probe,
+      ...(outcome.ok ? {} : { error: outcome.error }),
+      recordedAt: recordedAtFor(item, probe, { dock, mtimeMs: dockFile?.mtimeMs, clockOffsetSeconds: clock }),
+    };
+  }
+  const resolved = resolveItemElements(item, media, { dock, devices: ctx.devices });
+  return ctx.repo.update(item.id, { media, elements: resolved.elements, elementSources: resolved.sources, missing: resolved.missing });
+}
+
+/** received → preserved: original + intake manifest archived and verified, then the dock released. */
+export const preserve: StageHandler = async (ctx, start) => {
+  if (!start.spoolPath) throw new SealdockError('INTERNAL', `${start.id} has no spool copy to preserve`);
+  const item = await examine(ctx, start, start.spoolPath);
+  const lock = lockTermsFor(ctx, item);
+  await archiveVerified(
+    ctx,
+    item.id,
+    { kind: 'original', key: originalKey(item), source: { path: start.spoolPath }, sha256: item.sha256, size: item.size, contentType: contentTypeOf(item.originalName) },
+    lock,
+  );
+  const rev = item.manifestRev >= 1 ? await readSealedRevision(ctx, item, 1) : await sealNextRevision(ctx, item, 'intake', null);
+  if (!rev) throw new SealdockError('INTERNAL', `${item.id}: intake manifest missing from the spool`);
+  await archiveRevision(ctx, item, rev, lock);
+  const preserved = moveTo(
+    ctx,
+    'preserve',
+    item,
+    'preserved',
+    { manifestRev: 1, manifestSha256: rev.sha256, retainUntil: lock.retainUntil.toISOString(), legalHold: lock.legalHold },
+    { manifest: archiveKeys.manifest(item.id, 1), retainUntil: lock.retainUntil.toISOString(), legalHold: lock.legalHold },
+  );
+  await releaseDockFiles(ctx, preserved.id, DAEMON_ACTOR);
+};
+
+/** preserved → awaiting-annotation | deriving | unplayable. */
+export const classify: StageHandler = async (ctx, item) => {
+  const media = item.media as ItemMedia | null;
+  if (!media?.probe) {
+    moveTo(ctx, 'classify', item, 'unplayable', {}, { error: media?.error ?? 'not probed' });
+    await dropSpoolOriginal(ctx, item);
+    return;
+  }
+  if (item.missing.length > 0) {
+    moveTo(ctx, 'classify', item, 'awaiting-annotation', {}, { missing: item.missing });
+    // Could wait for weeks: the archive holds the original; derive fetches it back when needed.
+    await dropSpoolOriginal(ctx, item);
+    return;
+  }
+  moveTo(ctx, 'classify', item, 'deriving');
+};
+
+/** deriving → sealed: playback copy made and stamped, the next manifest revision sealed. */
+export const derive: StageHandler = async (ctx, item) => {
+  const media = item.media as ItemMedia | null;
+  const revision = item.manifestRev + 1;
+  let derivative: ManifestDerivative = null;
+  if (media?.probe) {
+    const plan = ctx.media.plan(media.probe);
+    if (plan.mode !== 'none') {
+      const input = await ensureOriginalInSpool(ctx, item);
+      const output = path.join(ctx.spool.itemDir(item.id), `derivative-${formatRevision(revision)}.mp4`);
+      const key = archiveKeys.derivative(item.id, revision);
+      const prior = item.derivative as (NonNullable<ManifestDerivative> & { revision: number }) | null;
+      if (prior?.revision === revision && prior.archiveKey === key && (await sha256File(output).catch(() => null))?.sha256 === prior.sha256) {
+        derivative = { archiveKey: prior.archiveKey, size: prior.size, sha256: prior.sha256, provenance: prior.provenance };
+      } else {
+        await fsp.mkdir(path.dirname(output), { recursive: true });
+        const provenance = await ctx.media.derive({
+          input,
+          output,
+          probe: media.probe,
+          plan,
+          tags: stampTags(item),
+          signal: ctx.signal,
+          label: `${item.id} rev ${revision}`,
+          onProgress: (p) => ctx.repo.update(item.id, { progress: Math.round(p * 10) / 10 }),
+        });
+        derivative = { archiveKey: key, size: provenance.size, sha256: provenance.sha256, provenance };
+        ctx.repo.update(item.id, { derivative: { ...derivative, revision } });
+      }
+    }
+  }
+  const reason = revision === 2 ? 'derivation' : 'amendment';
+  const rev = await sealNextRevision(ctx, item, reason, derivative);
+  moveTo(ctx, 'derive', item, 'sealed', { manifestRev: rev.revision, manifestSha256: rev.sha256 }, { revision: rev.revision, derivative: derivative?.archiveKey ?? null });
+};
+
+/** sealed → archived (or back to unplayable): derivative and manifest revision archived and verified. */
+export const archive: StageHandler = async (ctx, item) => {
+  const rev = await readSealedRevision(ctx, item, item.manifestRev);
+  if (!rev) throw new SealdockError('INTERNAL', `${item.id}: sealed revision ${item.manifestRev} missing from the spool`);
+  const lock = lockTermsFor(ctx, item);
+  const d = item.derivative as (NonNullable<ManifestDerivative> & { revision: number }) | null;
+  if (d && d.revision === rev.revision) {
+    const file = path.join(ctx.spool.itemDir(item.id), `derivative-${formatRevision(rev.revision)}.mp4`);
+    await archiveVerified(ctx, item.id, { kind: 'derivative', key: d.archiveKey, source: { path: file }, sha256: d.sha256, size: d.size, contentType: 'video/mp4' }, lock);
+  }
+  await archiveRevision(ctx, item, rev, lock);
+  // Elements amended while this revision was being made: go round again for a newer revision.
+  const stale = JSON.stringify(elementsOfRevision(rev)) !== JSON.stringify(item.elements);
+  const playable = Boolean((item.media as ItemMedia | null)?.probe);
+  if (stale && playable && item.missing.length === 0) {
+    ctx.repo.update(item.id, { state: 'deriving', retainUntil: lock.retainUntil.toISOString() }, { actor: DAEMON_ACTOR, action: 'deriving', details: { from: 'sealed', reason: 'elements changed during derivation' } });
+    return;
+  }
+  moveTo(ctx, 'archive', item, playable ? 'archived' : 'unplayable', { retainUntil: lock.retainUntil.toISOString(), legalHold: lock.legalHold }, { revision: rev.revision });
+  await dropSpoolOriginal(ctx, item);
+  await ctx.spool.removeItem(item.id);
+};
+
+export const STAGES: Record<Stage, StageHandler> = { preserve, classify, derive, archive };
+
+function stampTags(item: EvidenceRecord): StampTags {
+  const e = item.elements;
+  const loc = e.place?.lat !== undefined && e.place.lon !== undefined ? formatIso6709({ lat: e.place.lat, lon: e.place.lon }) : undefined;
+  return {
+    evidenceId: item.id,
+    originalSha256: item.sha256,
+    caseNumber: e.caseNumber,
+    recordedAt: e.recordedAt?.start,
+    place: e.place?.text,
+    collector: e.collector ? (e.collector.id ? `${e.collector.name} (${e.collector.id})` : e.collector.name) : undefined,
+    purpose: e.purpose,
+    creationTimeUtc: e.recordedAt ? new Date(e.recordedAt.start).toISOString() : undefined,
+    location: loc,
+  };
+}
+
+async function dropSpoolOriginal(ctx: PipelineContext, item: EvidenceRecord): Promise<void> {
+  if (!item.spoolPath) return;
+  await ctx.spool.removeOriginal(item.sha256);
+  ctx.repo.update(item.id, { spoolPath: null });
+}
+
+/** The original, back from the archive into the spool if it left, checked against its SHA-256. */
+async function ensureOriginalInSpool(ctx: PipelineContext, item: EvidenceRecord): Promise<string> {
+  const local = ctx.spool.originalPath(item.sha256);
+  const st = await fsp.stat(local).catch(() => null);
+  if (st?.isFile() && st.size === item.size) return local;
+  const temp = await ctx.spool.receive(await ctx.archive.read(originalKey(item)), item.size);
+  if (temp.sha256 !== item.sha256) {
+    await ctx.spool.discard(temp);
+    throw new SealdockError('VERIFY_FAILED', `${item.id}: original read back from the archive does not match its SHA-256`);
+  }
+  const file = await ctx.spool.commitOriginal(temp);
+  ctx.repo.update(item.id, { spoolPath: file });
+  return file;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.mp4': 'video/mp4',
+  '.m4v': 'video/mp4',
+  '.mov': 'video/quicktime',
+  '.avi': 'video/x-msvideo',
+  '.mkv': 'video/x-matroska',
+  '.ts': 'video/mp2t',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.png': 'image/png',
+  '.m4a': 'audio/mp4',
+  '.aac': 'audio/aac',
+  '.mp3': 'audio/mpeg',
+  '.wav': 'audio/wav',
+  '.amr': 'audio/amr',
+};
+
+export function contentTypeOf(name: string): string {
+  return CONTENT_TYPES[path.extname(name).toLowerCase()] ?? 'application/octet-stream';
+}

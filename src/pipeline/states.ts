@@ -1,0 +1,63 @@
+// The evidence state machine (SPEC.md), pure: which work a state is waiting for, which states
+// that work may lead to, and how long a failed item waits before it is tried again.
+
+export const STATES = [
+  'received',
+  'preserved',
+  'awaiting-annotation',
+  'deriving',
+  'sealed',
+  'archived',
+  'failed',
+  'unplayable',
+] as const;
+export type State = (typeof STATES)[number];
+
+/** The work that moves an item out of a state. */
+export type Stage = 'preserve' | 'classify' | 'derive' | 'archive';
+
+const STAGE_OF: Partial<Record<State, Stage>> = {
+  received: 'preserve',
+  preserved: 'classify',
+  deriving: 'derive',
+  sealed: 'archive',
+};
+
+/** Where each stage may lead on success. Anything else is a programming error, refused loudly. */
+const ALLOWED: Record<Stage, readonly State[]> = {
+  preserve: ['preserved'],
+  classify: ['awaiting-annotation', 'deriving', 'unplayable'],
+  derive: ['sealed'],
+  archive: ['archived', 'unplayable'],
+};
+
+export function stageFor(state: State): Stage | null {
+  return STAGE_OF[state] ?? null;
+}
+
+export function isState(value: string): value is State {
+  return (STATES as readonly string[]).includes(value);
+}
+
+export function assertTransition(stage: Stage, to: State): void {
+  if (!ALLOWED[stage].includes(to)) throw new Error(`stage ${stage} may not lead to state ${to}`);
+}
+
+/** States in which an (amended) annotation starts a new derivative + manifest revision. */
+export function stateAfterAnnotation(current: State, complete: boolean, playable: boolean): State {
+  if (current === 'received' || current === 'preserved' || current === 'failed') return current;
+  if (!playable) return 'unplayable';
+  if (!complete) return 'awaiting-annotation';
+  return 'deriving';
+}
+
+export interface RetryPolicy {
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+/** Exponential back-off: base · 2^(attempt-1), capped; never gives up — evidence is retried until it lands. */
+export function retryDelayMs(attempt: number, policy: RetryPolicy): number {
+  const exp = Math.min(Math.max(attempt - 1, 0), 30);
+  return Math.min(policy.baseDelayMs * 2 ** exp, policy.maxDelayMs);
+}
