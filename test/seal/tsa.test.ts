@@ -1,5 +1,5 @@
 // RFC 3161 against a real TSA: a tiny HTTP server on 127.0.0.1 that answers with `openssl ts -reply`.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -123,6 +123,19 @@ describe('RFC 3161 time-stamping', () => {
     const tokenFile = path.join(dir, 'manifest.json.tsr');
     writeFileSync(sigFile, sigValue);
     writeFileSync(tokenFile, token);
+
+    // The signature value is the p7s's last OCTET STRING (one signer, no unsigned attributes): the
+    // shell recipe in docs/seal.md extracts it with openssl asn1parse + tail.
+    writeFileSync(path.join(dir, 'manifest.json.p7s'), out.signature);
+    const recipe = execFileSync(
+      'bash',
+      [
+        '-c',
+        'L=$(openssl asn1parse -inform DER -in manifest.json.p7s | tail -1 | sed -E "s/.* l= *([0-9]+) .*/\\1/"); tail -c "$L" manifest.json.p7s',
+      ],
+      { cwd: dir },
+    );
+    expect(Buffer.from(recipe).equals(sigValue)).toBe(true);
 
     // What an auditor runs: the token covers SHA-256 of the signature value (the signerInfo's signature).
     const r = openssl(['ts', '-verify', '-data', sigFile, '-in', tokenFile, '-token_in', '-CAfile', tsaCa.caCert]);
