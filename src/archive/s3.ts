@@ -168,6 +168,8 @@ export class S3Archive implements ArchiveBackend {
   private readonly known = new Map<string, LocalDigest & { versionId?: string | undefined }>();
   private readonly keyLocks = new Map<string, Promise<unknown>>();
   private readonly liveUploads = new Set<string>();
+  /** Part digests of uploads in progress, by key (one upload per key at a time: see put). */
+  private readonly partTables = new Map<string, Buffer[]>();
   private swept = false;
 
   constructor(config: S3ArchiveConfig) {
@@ -195,6 +197,47 @@ export class S3Archive implements ArchiveBackend {
       // Options object rather than `new NodeHttpHandler`: @smithy/node-http-handler is not our dependency.
       requestHandler: { requestTimeout, connectionTimeout: Math.min(requestTimeout, 10_000) },
     });
+    this.installDigestMiddleware();
+  }
+
+  /**
+   * We hash every byte once, before sending (whole file + each part). Hand those digests to the SDK
+   * so it neither re-hashes a part for `x-amz-checksum-sha256` nor again for the SigV4 payload hash:
+   * on a 2-core box that is CPU the S3 server needs. The server still checks each part against OUR
+   * digest, so bytes that changed since we hashed them are refused (BadDigest), not stored.
+   */
+  private installDigestMiddleware(): void {
+    type Input = { Key?: string; PartNumber?: number; ChecksumSHA256?: string };
+    this.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as Input;
+        if (context.commandName === 'UploadPartCommand' && input.Key && input.PartNumber && !input.ChecksumSHA256) {
+          const digest = this.partTables.get(input.Key)?.[input.PartNumber - 1];
+          if (digest)
+            return next({
+              ...args,
+              input: { ...input, ChecksumSHA256: digest.toString('base64') } as typeof args.input,
+            });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'sealdockPartDigests' },
+    );
+    this.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as Input;
+        const request = args.request as { headers?: Record<string, string> } | undefined;
+        if (
+          (context.commandName === 'UploadPartCommand' || context.commandName === 'PutObjectCommand') &&
+          input.ChecksumSHA256 &&
+          request?.headers
+        ) {
+          request.headers['x-amz-content-sha256'] = Buffer.from(input.ChecksumSHA256, 'base64').toString('hex');
+        }
+        return next(args);
+      },
+      { step: 'build', name: 'sealdockPayloadHash' },
+    );
   }
 
   async checkReady(): Promise<void> {
@@ -368,6 +411,7 @@ export class S3Archive implements ArchiveBackend {
       leavePartsOnError: false,
     });
     let uploadId: string | undefined;
+    this.partTables.set(key, digest.parts);
     const track = setInterval(() => {
       if (upload.uploadId && !uploadId) {
         uploadId = upload.uploadId;
@@ -397,6 +441,7 @@ export class S3Archive implements ArchiveBackend {
       return this.afterFailedWrite(key, err, sha256, opts);
     } finally {
       clearInterval(track);
+      this.partTables.delete(key);
       if (uploadId) this.liveUploads.delete(uploadId);
     }
   }
