@@ -170,7 +170,8 @@ export interface Manifest {
 }
 
 // Compile-time guard: the zod schema and the hand-written types (ours and the media/elements owners')
-// must describe the same shape, or tsc fails here rather than a manifest failing in production.
+// must be mutually assignable, so a changed or new required field fails tsc here. A new OPTIONAL
+// field slips through this check; the strict schema then refuses it in buildManifest (BAD_INPUT).
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const _schemaMatchesType: Same<z.infer<typeof manifestSchema>, Manifest> = true;
 void _schemaMatchesType;

@@ -2,14 +2,13 @@
 // signerInfo's signature bytes), as CAdES-T's signature-time-stamp does: it proves the seal existed at
 // genTime, and it is stored beside the .p7s (…json.tsr) rather than inside it, so the .p7s stays
 // exactly what was signed and `openssl ts -verify` can check the token on its own.
-import { randomBytes, X509Certificate } from 'node:crypto';
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { SealdockError, errorMessage } from '../errors.js';
 import { OID, parseDer, parseSignedData } from './cms-parse.js';
 import { sha256 } from './digest.js';
 import { checkChain, checkSigner, hashName } from './signer-check.js';
-import { createHash } from 'node:crypto';
 
 const MAX_REPLY_BYTES = 1024 * 1024;
 
@@ -108,6 +107,14 @@ export function verifyTimestampToken(
   signatureValue: Buffer,
   opts: { trustedCaPems?: string[] } = {},
 ): TimestampCheck {
+  try {
+    return checkToken(token, signatureValue, opts);
+  } catch (err) {
+    return { ok: false, problems: [`time-stamp token cannot be checked: ${errorMessage(err)}`] };
+  }
+}
+
+function checkToken(token: Buffer, signatureValue: Buffer, opts: { trustedCaPems?: string[] }): TimestampCheck {
   const problems: string[] = [];
   let tst: pkijs.TSTInfo;
   let sd: ReturnType<typeof parseSignedData>;

@@ -28,7 +28,16 @@ export interface SealCheckDetails extends SealCheck {
   timestampTime?: string | undefined;
 }
 
+/** Never throws: every failure, however odd the input, is a problem in the returned check. */
 export function verifyDetached(content: Buffer, p7s: Buffer, opts: VerifyOptions = {}): SealCheckDetails {
+  try {
+    return check(content, p7s, opts);
+  } catch (err) {
+    return { ok: false, problems: [`signature cannot be checked: ${errorMessage(err)}`] };
+  }
+}
+
+function check(content: Buffer, p7s: Buffer, opts: VerifyOptions): SealCheckDetails {
   const problems: string[] = [];
   let parsed: ReturnType<typeof parseSignedData>;
   try {
