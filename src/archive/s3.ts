@@ -347,7 +347,7 @@ export class S3Archive implements ArchiveBackend {
     }
 
     const existing = await this.headRaw(key);
-    if (existing) return this.samePut(key, existing, sha256, opts);
+    if (existing) return this.samePut(key, existing, sha256, opts, source);
 
     // Hash before sending: a wrong claim must fail BEFORE anything is locked for 6 months.
     const digest = await digestSource(source, this.partSize);
@@ -392,7 +392,7 @@ export class S3Archive implements ArchiveBackend {
           alreadyPresent: false,
         };
       } catch (err) {
-        return this.afterFailedWrite(key, err, sha256, opts);
+        return this.afterFailedWrite(key, err, sha256, opts, source);
       }
     }
 
@@ -438,7 +438,7 @@ export class S3Archive implements ArchiveBackend {
           .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: id }))
           .catch(() => undefined);
       }
-      return this.afterFailedWrite(key, err, sha256, opts);
+      return this.afterFailedWrite(key, err, sha256, opts, source);
     } finally {
       clearInterval(track);
       this.partTables.delete(key);
@@ -447,10 +447,16 @@ export class S3Archive implements ArchiveBackend {
   }
 
   /** A 412 means someone wrote the key after our HEAD: decide as if we had seen it then. */
-  private async afterFailedWrite(key: string, err: unknown, sha256: string, opts: PutOptions): Promise<StoredObject> {
+  private async afterFailedWrite(
+    key: string,
+    err: unknown,
+    sha256: string,
+    opts: PutOptions,
+    source: ObjectSource,
+  ): Promise<StoredObject> {
     if (statusOf(err) === 412 || nameOf(err) === 'PreconditionFailed') {
       const now = await this.headRaw(key);
-      if (now) return this.samePut(key, now, sha256, opts);
+      if (now) return this.samePut(key, now, sha256, opts, source);
     }
     throw toSealdockError(err, `put ${key}`);
   }
@@ -460,6 +466,7 @@ export class S3Archive implements ArchiveBackend {
     head: HeadObjectCommandOutput,
     sha256: string,
     opts: PutOptions,
+    source: ObjectSource,
   ): Promise<StoredObject> {
     const theirSha = head.Metadata?.[META_SHA256]?.toLowerCase();
     const theirChecksum = head.ChecksumSHA256;
@@ -472,6 +479,29 @@ export class S3Archive implements ArchiveBackend {
           `refusing to write ${opts.size} bytes with sha256 ${sha256}`,
         { key, existingSize: head.ContentLength, existingSha256: theirSha, versionId: head.VersionId },
       );
+    }
+    if (theirChecksum?.includes('-')) {
+      // Metadata is only a claim: prove the stored multipart object is our bytes by recomputing its
+      // composite checksum from our source, with the part size it was uploaded with.
+      const partSize = Number(head.Metadata?.[META_PART_SIZE]);
+      if (Number.isInteger(partSize) && partSize >= 5 * MiB) {
+        const d = await digestSource(source, partSize);
+        if (d.sha256 !== sha256 || d.size !== opts.size) {
+          throw new SealdockError(
+            'VERIFY_FAILED',
+            `put ${key}: content hashes to ${d.sha256}, not the expected ${sha256}`,
+          );
+        }
+        const local = compositeOf(d.parts);
+        if (local !== theirChecksum) {
+          throw new SealdockError(
+            'ARCHIVE_CONFLICT',
+            `archive key ${key} claims sha256 ${sha256} but its composite checksum ${theirChecksum} is not ours (${local})`,
+            { key, versionId: head.VersionId },
+          );
+        }
+        this.remember(key, { sha256, size: opts.size, checksum: local, versionId: head.VersionId });
+      }
     }
     // Idempotent re-put after a crash: bring retention and hold up to what was asked, never down.
     if (!head.ObjectLockRetainUntilDate || head.ObjectLockRetainUntilDate.getTime() < opts.retainUntil.getTime()) {
