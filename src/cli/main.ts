@@ -5,8 +5,11 @@ import { SEALDOCK_VERSION } from '../util/version.js';
 import { registerEvidenceCommands } from './commands/evidence.js';
 import { registerStart } from './commands/start.js';
 import type { GlobalOptions } from './context.js';
+import { EXIT } from './exit-codes.js';
+import { registerAnnotate } from './commands/annotate.js';
+import { registerAudit } from './commands/audit.js';
+import { registerDevices } from './commands/devices.js';
 
-export const EXIT = { ok: 0, failure: 1, usage: 2, verifyFailed: 3 } as const;
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -20,7 +23,14 @@ export function buildProgram(): Command {
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
   registerStart(program, globals);
   registerEvidenceCommands(program, globals);
-  program.commands.forEach((c) => c.exitOverride());
+  registerAnnotate(program, globals);
+  registerDevices(program, globals);
+  registerAudit(program, globals);
+  const override = (c: Command): void => {
+    c.exitOverride();
+    c.commands.forEach(override);
+  };
+  override(program);
   return program;
 }
 

@@ -43,12 +43,16 @@ export function assertTransition(stage: Stage, to: State): void {
   if (!ALLOWED[stage].includes(to)) throw new Error(`stage ${stage} may not lead to state ${to}`);
 }
 
-/** States in which an (amended) annotation starts a new derivative + manifest revision. */
-export function stateAfterAnnotation(current: State, complete: boolean, playable: boolean): State {
-  if (current === 'received' || current === 'preserved' || current === 'failed') return current;
-  if (!playable) return 'unplayable';
-  if (!complete) return 'awaiting-annotation';
-  return 'deriving';
+/**
+ * Where an item goes when its elements change. Items in the middle of a stage keep their state
+ * (the archive stage notices the change and goes round again); settled items start a new
+ * revision; an unplayable item gets a new manifest revision without a derivative.
+ */
+export function stateAfterAnnotation(current: State, complete: boolean): State {
+  if (current === 'awaiting-annotation') return complete ? 'deriving' : current;
+  if (current === 'archived') return complete ? 'deriving' : current;
+  if (current === 'unplayable') return 'deriving';
+  return current;
 }
 
 export interface RetryPolicy {
