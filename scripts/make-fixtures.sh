@@ -8,6 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=fixtures/generated
 mkdir -p "$out"
+# temp names carry our pid, so concurrent runs never collide and an interrupted run cleans up after itself
+trap 'rm -f "$out"/.tmp-$$-*' EXIT
 
 FFMPEG=${FFMPEG:-ffmpeg}
 if ! command -v "$FFMPEG" >/dev/null 2>&1; then

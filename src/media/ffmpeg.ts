@@ -147,7 +147,7 @@ export function runFfmpeg(opts: FfmpegRunOptions): Promise<FfmpegRunResult> {
         reject(new SealdockError('MEDIA_FAILED', `ffmpeg failed: ${stopReason}`, { args }));
         return;
       }
-      if (lastPercent >= 0 && lastPercent < 100) opts.onProgress?.(100);
+      if (lastPercent < 100) opts.onProgress?.(100);
       resolve({ args, durationMs: performance.now() - started });
     });
     cmd.run();
