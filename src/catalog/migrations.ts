@@ -110,4 +110,30 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX device_bindings_device ON device_bindings(device_id, valid_from);
     `,
   },
+  {
+    version: 2,
+    name: 'API tokens (hashes only) and sealed audit segments',
+    sql: `
+      CREATE TABLE tokens (
+        id           TEXT PRIMARY KEY,
+        role         TEXT NOT NULL CHECK (role IN ('dock', 'auditor', 'admin')),
+        label        TEXT,
+        secret_hash  TEXT NOT NULL UNIQUE,
+        dock_id      TEXT,
+        created_at   TEXT NOT NULL,
+        created_by   TEXT NOT NULL,
+        expires_at   TEXT,
+        revoked_at   TEXT,
+        last_used_at TEXT
+      );
+      CREATE TABLE audit_segments (
+        name        TEXT PRIMARY KEY,
+        first_seq   INTEGER NOT NULL,
+        last_seq    INTEGER NOT NULL,
+        last_hash   TEXT NOT NULL,
+        sha256      TEXT NOT NULL,
+        archived_at TEXT NOT NULL
+      );
+    `,
+  },
 ];

@@ -9,6 +9,8 @@ import { EXIT } from './exit-codes.js';
 import { registerAnnotate } from './commands/annotate.js';
 import { registerAudit } from './commands/audit.js';
 import { registerDevices } from './commands/devices.js';
+import { registerSeal } from './commands/seal.js';
+import { registerVerify } from './commands/verify.js';
 
 
 export function buildProgram(): Command {
@@ -26,6 +28,8 @@ export function buildProgram(): Command {
   registerAnnotate(program, globals);
   registerDevices(program, globals);
   registerAudit(program, globals);
+  registerVerify(program, globals);
+  registerSeal(program, globals);
   const override = (c: Command): void => {
     c.exitOverride();
     c.commands.forEach(override);

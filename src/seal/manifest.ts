@@ -86,6 +86,8 @@ const provenanceSchema = z.strictObject({
   sha256: hex64,
   size: count,
   streamHashes: z.strictObject({ original: z.array(z.string()), derivative: z.array(z.string()) }).optional(),
+  reason: z.string().optional(),
+  burnIn: z.boolean().optional(),
 });
 
 export const manifestSchema = z

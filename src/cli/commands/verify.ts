@@ -1,0 +1,63 @@
+import type { Command } from 'commander';
+import { createArchive } from '../../archive/index.js';
+import { sealConfigOf } from '../../config/adapters.js';
+import { SealdockError } from '../../errors.js';
+import { createSealVerifier } from '../../seal/verifier.js';
+import { verifyEvidence, type EvidenceVerification } from '../../verify/verify-evidence.js';
+import { cliActor, cliConfig, openCatalogFor, type GlobalOptions } from '../context.js';
+import { EXIT_VERIFY_FAILED } from '../exit-codes.js';
+import { printJson, printLines } from '../output.js';
+
+function describe(v: EvidenceVerification): string[] {
+  const lines = [`${v.ok ? 'OK    ' : 'FAILED'} ${v.id}`];
+  for (const r of v.revisions) {
+    lines.push(`  revision ${String(r.revision).padStart(4, '0')}: ${r.ok ? 'seal ok' : 'FAILED'}${r.signingTime ? `, signed ${r.signingTime}` : ''}${r.timestamp ? `, timestamp ${r.timestamp}` : ''}${r.developmentSeal ? ' (development seal)' : ''}`);
+    for (const p of r.problems) lines.push(`    - ${p}`);
+  }
+  for (const o of v.objects) lines.push(`  ${o.ok ? 'hash ok' : 'HASH FAILED'}: ${o.key}${o.problem ? ` — ${o.problem}` : ''}`);
+  for (const p of v.problems) lines.push(`  - ${p}`);
+  return lines;
+}
+
+export function registerVerify(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('verify [id]')
+    .description('re-read from the archive, re-hash, check every seal and the revision chain (exit 3 on any failure)')
+    .option('--all', 'every catalogued item')
+    .option('--json', 'machine-readable output')
+    .action(async (id: string | undefined, o: { all?: boolean; json?: boolean }) => {
+      if (Boolean(id) === Boolean(o.all)) throw new SealdockError('USAGE', 'give an evidence id or --all');
+      const config = cliConfig(globals());
+      const cat = openCatalogFor(config);
+      const archive = createArchive(config);
+      try {
+        const verifier = createSealVerifier(sealConfigOf(config));
+        const ids = o.all ? cat.repo.list({ limit: 1000 }).map((e) => e.id) : [id!];
+        if (o.all) {
+          // page through everything, not just the first thousand
+          let after = cat.repo.list({ limit: 1000 }).at(-1);
+          while (after) {
+            const page = cat.repo.list({ after: { receivedAt: after.receivedAt, id: after.id }, limit: 1000 });
+            ids.push(...page.map((e) => e.id));
+            after = page.at(-1);
+          }
+        }
+        const results: EvidenceVerification[] = [];
+        for (const each of ids) {
+          const item = cat.repo.get(each);
+          if (!item) throw new SealdockError('NOT_FOUND', `no evidence ${JSON.stringify(each)}`);
+          const v = await verifyEvidence({ archive, verifier }, each, { sha256: item.sha256 });
+          cat.repo.appendAudit({ actor: cliActor(), action: 'verified', evidenceId: each, details: { ok: v.ok, revisions: v.revisions.length, problems: [...v.problems, ...v.revisions.flatMap((r) => r.problems), ...v.objects.filter((x) => !x.ok).map((x) => `${x.key}: ${x.problem}`)] } });
+          results.push(v);
+          if (!o.json) printLines(describe(v));
+        }
+        if (o.json) printJson(o.all ? results.map(({ latest: _l, ...r }) => r) : (({ latest: _l, ...r }) => r)(results[0]!));
+        const failed = results.filter((r) => !r.ok).length;
+        if (!o.json && o.all) printLines([`${results.length - failed} verified, ${failed} failed`]);
+        if (failed) process.exitCode = EXIT_VERIFY_FAILED;
+      } finally {
+        await archive.close();
+        cat.close();
+      }
+    });
+}
