@@ -5,7 +5,17 @@
 // Target: sealdock / bare ≤ 1.25 including verification.
 import { execFileSync } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, openSync, closeSync, statSync, writeSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  closeSync,
+  readFileSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,6 +30,18 @@ const queueSize = Number(process.env.BENCH_QUEUE ?? 2);
 const endpoint = process.env.SEALDOCK_TEST_S3_ENDPOINT;
 const bucket = process.env.SEALDOCK_TEST_S3_BUCKET ?? 'sealdock-test';
 const file = path.join(here, 'out', `archive-${sizeMiB}MiB.bin`);
+const serverPid = process.env.SEALDOCK_TEST_S3_PID;
+
+/** CPU seconds the S3 server has used (Linux /proc): wall time is noisy on a shared 2-core box, CPU less so. */
+function serverCpu() {
+  try {
+    const stat = readFileSync(`/proc/${serverPid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in USER_HZ (100 on Linux)
+  } catch {
+    return Number.NaN;
+  }
+}
 
 async function child(variant, key, sha256) {
   const t0 = performance.now();
@@ -67,7 +89,8 @@ if (process.argv[2] === '--child') {
   const [, , , variant, key, sha256] = process.argv;
   const r = await child(variant, key, sha256);
   // maxRSS is in KiB
-  console.log(JSON.stringify({ ...r, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
+  const ru = process.resourceUsage();
+  console.log(JSON.stringify({ ...r, maxRssMiB: ru.maxRSS / 1024, cpuS: (ru.userCPUTime + ru.systemCPUTime) / 1e6 }));
   process.exit(0);
 }
 
@@ -103,25 +126,37 @@ for (let r = 0; r < rounds; r++) {
   const order = r % 2 === 0 ? ['sealdock', 'bare'] : ['bare', 'sealdock'];
   for (const variant of order) {
     const key = `bench/${runId}/${r}-${variant}.bin`;
+    const cpu0 = serverCpu();
     const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', variant, key, sha256], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    const res = JSON.parse(out.trim().split('\n').pop());
+    const res = { ...JSON.parse(out.trim().split('\n').pop()), serverCpuS: serverCpu() - cpu0 };
     results[variant].push(res);
     console.log(
       `round ${r + 1} ${variant.padEnd(8)} ${(res.ms / 1000).toFixed(2)} s  ` +
-        `${((sizeMiB / res.ms) * 1000).toFixed(0)} MiB/s  maxRSS ${res.maxRssMiB.toFixed(0)} MiB  verify=${res.verify}`,
+        `${((sizeMiB / res.ms) * 1000).toFixed(0)} MiB/s  maxRSS ${res.maxRssMiB.toFixed(0)} MiB  ` +
+        `cpu client ${res.cpuS.toFixed(1)} s server ${res.serverCpuS.toFixed(1)} s  verify=${res.verify}`,
     );
   }
 }
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const s = mean(results.sealdock.map((x) => x.ms));
-const b = mean(results.bare.map((x) => x.ms));
-const ratio = s / b;
+const median = (xs) => {
+  const v = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+};
+const line = (name, xs) =>
+  `${name} wall mean ${(mean(xs.map((x) => x.ms)) / 1000).toFixed(2)} s, median ${(median(xs.map((x) => x.ms)) / 1000).toFixed(2)} s; ` +
+  `cpu client ${mean(xs.map((x) => x.cpuS)).toFixed(1)} s + server ${mean(xs.map((x) => x.serverCpuS)).toFixed(1)} s; ` +
+  `peak RSS ${Math.max(...xs.map((x) => x.maxRssMiB)).toFixed(0)} MiB`;
+const ratio = mean(results.sealdock.map((x) => x.ms)) / mean(results.bare.map((x) => x.ms));
+const medRatio = median(results.sealdock.map((x) => x.ms)) / median(results.bare.map((x) => x.ms));
+const cpuTotal = (xs) => mean(xs.map((x) => x.cpuS + (Number.isNaN(x.serverCpuS) ? 0 : x.serverCpuS)));
 console.log(
-  `\n${sizeMiB} MiB, part ${partSizeMiB} MiB, queue ${queueSize}, ${rounds} rounds\n` +
-    `sealdock put+verify mean ${(s / 1000).toFixed(2)} s, peak RSS ${Math.max(...results.sealdock.map((x) => x.maxRssMiB)).toFixed(0)} MiB\n` +
-    `bare Upload         mean ${(b / 1000).toFixed(2)} s, peak RSS ${Math.max(...results.bare.map((x) => x.maxRssMiB)).toFixed(0)} MiB\n` +
-    `ratio ${ratio.toFixed(3)} (target ≤ 1.25): ${ratio <= 1.25 ? 'OK' : 'OVER TARGET'}`,
+  `\n${sizeMiB} MiB, part ${partSizeMiB} MiB, queue ${queueSize}, ${rounds} rounds, load avg ${os.loadavg()[0].toFixed(1)}\n` +
+    `${line('sealdock put+verify', results.sealdock)}\n${line('bare Upload        ', results.bare)}\n` +
+    `ratio wall mean ${ratio.toFixed(3)}, median ${medRatio.toFixed(3)}; ` +
+    `cpu (client+server) ${(cpuTotal(results.sealdock) / cpuTotal(results.bare)).toFixed(3)} (target ≤ 1.25): ` +
+    `${ratio <= 1.25 ? 'OK' : 'OVER TARGET'}`,
 );

@@ -102,7 +102,7 @@ function toSealdockError(err: unknown, what: string): SealdockError {
   const msg = `${what}: ${name ? `${name}: ` : ''}${errorMessage(err)}`;
   const details = { s3Error: name || undefined, httpStatus: status };
   if (isNotFound(err)) return new SealdockError('NOT_FOUND', msg, details, { cause: err });
-  if (name === 'BadDigest' || name === 'XAmzContentSHA256Mismatch' || name === 'InvalidDigest') {
+  if (['BadDigest', 'InvalidDigest', 'XAmzContentSHA256Mismatch', 'XAmzContentChecksumMismatch'].includes(name)) {
     return new SealdockError('VERIFY_FAILED', `${msg} (the bytes sent do not match the SHA-256 we claimed)`, details, {
       cause: err,
     });
@@ -203,7 +203,7 @@ export class S3Archive implements ArchiveBackend {
   /**
    * We hash every byte once, before sending (whole file + each part). Hand those digests to the SDK
    * so it neither re-hashes a part for `x-amz-checksum-sha256` nor again for the SigV4 payload hash:
-   * on a 2-core box that is CPU the S3 server needs. The server still checks each part against OUR
+   * on a 2-core box shared with the S3 server that CPU matters. The server still checks each part against OUR
    * digest, so bytes that changed since we hashed them are refused (BadDigest), not stored.
    */
   private installDigestMiddleware(): void {
@@ -232,7 +232,9 @@ export class S3Archive implements ArchiveBackend {
           input.ChecksumSHA256 &&
           request?.headers
         ) {
-          request.headers['x-amz-content-sha256'] = Buffer.from(input.ChecksumSHA256, 'base64').toString('hex');
+          // The body is bound by the SIGNED x-amz-checksum-sha256 header, which the server checks; a
+          // signed payload hash too would make the server hash every byte twice (measured on MinIO).
+          request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
         }
         return next(args);
       },

@@ -1,9 +1,10 @@
 // Proves on a real server what the archive promises: a locked version cannot be deleted, its
 // retention cannot be shortened, and nothing — not even a raw overwrite — replaces its bytes.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectVersionsCommand,
   PutObjectCommand,
   PutObjectRetentionCommand,
@@ -20,6 +21,7 @@ import { makeS3Archive, s3Bucket, s3Endpoint, s3NoLockBucket, warnIfSkipped } fr
 warnIfSkipped('test/archive/s3-object-lock.test.ts');
 
 const MiB = 1024 * 1024;
+const sha256Buf = (s: string) => createHash('sha256').update(s).digest();
 
 /**
  * The refusal of a WORM violation. AWS answers 403 AccessDenied; the pinned MinIO answers
@@ -221,6 +223,23 @@ describe.skipIf(!s3Endpoint)('S3 Object Lock on the real server', () => {
       partSize: 16 * MiB,
     }).done();
     await expectCode(put(key, ours), 'ARCHIVE_CONFLICT');
+  });
+
+  it('the server checks each part against OUR digest: bytes that differ from what we hashed are refused', async () => {
+    const key = `evidence/${id}/original/changed-after-hashing.mp4`;
+    const bytes = randomBytes(20 * MiB);
+    // Simulate the source changing between our hashing pass and the upload by corrupting our part table.
+    const tables = (archive as unknown as { partTables: Map<string, Buffer[]> }).partTables;
+    const realSet = tables.set.bind(tables);
+    tables.set = (k: string, parts: Buffer[]) => realSet(k, k === key ? [parts[0] as Buffer, sha256Buf('x')] : parts);
+    try {
+      await expectCode(put(key, bytes), 'VERIFY_FAILED');
+    } finally {
+      tables.set = realSet;
+    }
+    expect(await archive.head(key)).toBeNull();
+    const uploads = await raw.send(new ListMultipartUploadsCommand({ Bucket: s3Bucket, Prefix: key }));
+    expect(uploads.Uploads ?? []).toEqual([]);
   });
 
   it('a legal hold set at put time is on the object', async () => {
