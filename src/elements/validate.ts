@@ -21,12 +21,18 @@ const text = (max: number) =>
 export const isoWithOffset = z
   .string()
   .regex(ISO_WITH_OFFSET, 'must be an ISO 8601 date-time with an offset, e.g. 2026-11-20T08:15:00+08:00')
-  .refine((s) => !Number.isNaN(Date.parse(s)), 'is not a real date-time');
+  .refine(isRealDate, 'is not a real date-time');
+
+/** Date.parse rolls 2026-02-30 over to March: check the calendar day exists. */
+function isRealDate(s: string): boolean {
+  const [y, m, d] = s.slice(0, 10).split('-').map(Number) as [number, number, number];
+  return !Number.isNaN(Date.parse(s)) && d <= new Date(Date.UTC(y, m, 0)).getUTCDate();
+}
 
 export const recordedAtSchema = z.union([
   isoWithOffset.transform((start): RecordedAt => ({ start })),
   z.strictObject({ start: isoWithOffset, durationSeconds: z.number().nonnegative().max(7 * 86400).optional() }),
-]);
+], { error: 'must be an ISO 8601 date-time with an offset (e.g. 2026-11-20T08:15:00+08:00) or { start, durationSeconds }' });
 
 export const placeSchema = z.union([
   text(500).transform((t): Place => ({ text: t })),
@@ -35,12 +41,12 @@ export const placeSchema = z.union([
     lat: z.number().min(-90).max(90).optional(),
     lon: z.number().min(-180).max(180).optional(),
   }),
-]);
+], { error: 'must be non-empty text (≤ 500) or { text, lat (−90…90), lon (−180…180) }' });
 
 export const collectorSchema = z.union([
   text(200).transform((name): Collector => ({ name })),
   z.strictObject({ name: text(200), id: text(64).optional() }),
-]);
+], { error: 'must be a non-empty name (≤ 200, no control characters) or { name, id }' });
 
 export function elementsSchema(caseNumberPattern: string) {
   const re = new RegExp(caseNumberPattern, 'u');
