@@ -140,9 +140,11 @@ const ratio = wall(wrapped) / wall(raw);
 console.log(
   `\ntranscode overhead ratio sealdock/direct: ${ratio.toFixed(3)} (target ≤ 1.05) ${ratio <= 1.05 ? 'OK' : 'OVER'}`,
 );
-console.log(
-  `all runs (s): sealdock ${wrapped.map((s) => s.toFixed(2)).join(', ')}; direct ${raw.map((s) => s.toFixed(2)).join(', ')}`,
-);
+console.log(`transcode CPU-time ratio sealdock/direct: ${(cpu(wrapped) / cpu(raw)).toFixed(3)} (load-independent)`);
+const list = (xs) => xs.map((x) => `${x.seconds.toFixed(2)} wall/${x.cpu.toFixed(2)} cpu`).join(', ');
+console.log(`transcode runs (s): sealdock ${list(wrapped)}; direct ${list(raw)}`);
+const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+console.log(`load average at end: ${load} (wall figures compare only on an otherwise idle machine)`);
 rmSync(outRoot, { recursive: true, force: true });
 
 function run(cmd, argv, cwd, stdio) {

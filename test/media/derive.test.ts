@@ -1,4 +1,4 @@
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -8,7 +8,7 @@ import { streamHashes } from '../../src/media/ffmpeg.js';
 import { probeMedia } from '../../src/media/probe.js';
 import type { ProbeResult, StampTags } from '../../src/media/types.js';
 import { isSealdockError } from '../../src/errors.js';
-import { ffprobe, tmpDir, tools, topLevelAtoms } from './helpers.js';
+import { ffprobe, removeTmpDirs, tmpDir, tools, topLevelAtoms } from './helpers.js';
 
 const cfg: DeriveConfig = {
   ffmpegPath: tools.ffmpegPath,
@@ -62,6 +62,8 @@ function expectPlayableMp4(file: string, maxHeight = 720) {
   expect(atoms.indexOf('moov')).toBeLessThan(atoms.indexOf('mdat'));
   return p;
 }
+
+afterAll(removeTmpDirs);
 
 describe('deriveMedia', () => {
   let originalHash: string;

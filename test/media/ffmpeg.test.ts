@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, afterAll } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -12,7 +12,9 @@ import {
   streamHashes,
 } from '../../src/media/ffmpeg.js';
 import { isSealdockError } from '../../src/errors.js';
-import { ffprobe, tmpDir, tools } from './helpers.js';
+import { ffprobe, removeTmpDirs, tmpDir, tools } from './helpers.js';
+
+afterAll(removeTmpDirs);
 
 describe('ffmpeg wrapper', () => {
   it('checkTools reports versions, and names the missing path', async () => {

@@ -1,13 +1,22 @@
 // Test helpers for media: an independent ffprobe reader (not our code) and an MP4 atom walker.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import { mkdtempSync, openSync, readSync, closeSync, fstatSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 export const tools = { ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe' };
 
+const made: string[] = [];
+
 export function tmpDir(prefix = 'sealdock-media-'): string {
-  return mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+/** For afterAll: derivatives add up to tens of MB per run. */
+export function removeTmpDirs(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 interface FfprobeJson {

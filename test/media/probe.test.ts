@@ -1,11 +1,13 @@
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, afterAll } from 'vitest';
 import { fixture } from '../helpers/fixtures.js';
 import { probeMedia } from '../../src/media/probe.js';
 import { copyFileSync, truncateSync } from 'node:fs';
 import path from 'node:path';
-import { atoms, tmpDir, tools } from './helpers.js';
+import { atoms, removeTmpDirs, tmpDir, tools } from './helpers.js';
 
 const probe = (name: string) => probeMedia(fixture(name), { ...tools, timeoutSeconds: 30 });
+
+afterAll(removeTmpDirs);
 
 describe('probeMedia on real footage', () => {
   it('reads an H.264/AAC MP4 with its time, place and device tags', async () => {

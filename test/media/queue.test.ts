@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, afterAll } from 'vitest';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fixture } from '../helpers/fixtures.js';
@@ -6,13 +6,15 @@ import { MediaQueue } from '../../src/media/queue.js';
 import { createMediaService } from '../../src/media/index.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { tmpDir, tools } from './helpers.js';
+import { removeTmpDirs, tmpDir, tools } from './helpers.js';
 
 function deferred() {
   let resolve!: () => void;
   const promise = new Promise<void>((r) => (resolve = r));
   return { promise, resolve };
 }
+
+afterAll(removeTmpDirs);
 
 describe('MediaQueue', () => {
   it('runs at most `concurrency` jobs and exposes their state and progress', async () => {
