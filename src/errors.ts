@@ -23,6 +23,11 @@ export const ErrorCodes = {
   SEAL_INVALID: { status: 500, title: 'Seal key or certificate is unusable' },
   SIDECAR_INVALID: { status: 400, title: 'Sidecar is invalid' },
   ELEMENT_INVALID: { status: 400, title: 'Element value is invalid' },
+  URI_TOO_LONG: { status: 414, title: 'Request target too long' },
+  HEADERS_TOO_LARGE: { status: 431, title: 'Request header fields too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
+  RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   INTERNAL: { status: 500, title: 'Internal error' },
 } as const;
 

@@ -136,4 +136,12 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'case-number index for the API case listing',
+    // Same expression as EvidenceRepo.list, so the planner uses it for caseNumber + keyset order.
+    sql: `
+      CREATE INDEX evidence_case ON evidence(json_extract(elements, '$.caseNumber'), received_at, id);
+    `,
+  },
 ];

@@ -90,6 +90,15 @@ export const ConfigSchema = z.strictObject({
     enabled: z.boolean(),
     host: nonEmpty,
     port: z.number().int().min(0).max(65535),
+    tls: z.strictObject({ keyFile: nullableString, certFile: nullableString }).default({ keyFile: null, certFile: null }),
+    maxUploadBytes: z.number().int().positive().default(68_719_476_736),
+    maxHeaderBytes: z.number().int().min(1024).max(1_048_576).default(16_384),
+    maxUrlLength: z.number().int().min(256).max(65_536).default(4096),
+    maxParamLength: z.number().int().min(64).max(8192).default(1024),
+    rateLimit: z
+      .strictObject({ max: z.number().int().positive(), timeWindowMs: z.number().int().positive() })
+      .default({ max: 600, timeWindowMs: 60_000 }),
+    auditSegmentIntervalMs: z.number().int().min(1000).default(3_600_000),
   }),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),

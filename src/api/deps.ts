@@ -1,0 +1,23 @@
+// What the API is built from: the same adapters the daemon wires for the pipeline.
+import type { Logger } from 'pino';
+import type { ArchiveBackend } from '../archive/archive.js';
+import type { DevicesRepo } from '../catalog/devices-repo.js';
+import type { EvidenceRepo } from '../catalog/evidence-repo.js';
+import type { TokensRepo } from '../catalog/tokens-repo.js';
+import type { Config } from '../config/schema.js';
+import type { IntakeService } from '../intake/intake-service.js';
+import type { SealVerifier } from '../seal/verifier.js';
+
+export interface ApiDeps {
+  config: Config;
+  repo: EvidenceRepo;
+  devices: DevicesRepo;
+  tokens: TokensRepo;
+  archive: ArchiveBackend;
+  intake: IntakeService;
+  verifier: SealVerifier;
+  media: { checkTools(): Promise<unknown> };
+  log: Logger;
+  /** Tells the pipeline there is new work (after an upload or an annotation). */
+  wake(): void;
+}

@@ -1,0 +1,160 @@
+// Push upload from a dock: the body streams straight into the spool (hashed on the way), never
+// into memory. Too large or a wrong digest: refused, and nothing is kept anywhere.
+import { Transform, type Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { parseSidecar } from '../../elements/sidecar.js';
+import type { Elements } from '../../elements/types.js';
+import { SealdockError } from '../../errors.js';
+import { actorOf } from '../access-log.js';
+import type { ApiDeps } from '../deps.js';
+import { validateUploadName } from '../names.js';
+import { DOCK, dockAllows } from '../roles.js';
+import { errorResponses } from '../schemas.js';
+
+/** The same rules as a sidecar file beside docked footage: parsed whole or rejected whole. */
+function decodeSidecar(
+  raw: string | undefined,
+  opts: { maxBytes: number; caseNumberPattern: string },
+): Elements | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^[A-Za-z0-9_-]{1,20000}={0,2}$/.test(raw))
+    throw new SealdockError('SIDECAR_INVALID', 'x-sealdock-sidecar must be base64url-encoded UTF-8 JSON');
+  const v = parseSidecar(Buffer.from(raw, 'base64url'), opts);
+  if (!v.ok) throw new SealdockError('SIDECAR_INVALID', `x-sealdock-sidecar rejected whole: ${v.problems.join('; ')}`);
+  return v.elements;
+}
+
+/** Counts the body as it passes; past the limit the pipeline fails and the spool drops the temp file. */
+function limited(body: Readable, max: number): Readable {
+  let n = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      n += chunk.length;
+      if (n > max)
+        cb(
+          new SealdockError('PAYLOAD_TOO_LARGE', `upload exceeds api.maxUploadBytes (${max} bytes); nothing was kept`),
+        );
+      else cb(null, chunk);
+    },
+  });
+  body.on('error', (err) => meter.destroy(err));
+  return body.pipe(meter);
+}
+
+export function dockRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  const max = Math.min(deps.config.api.maxUploadBytes, deps.config.intake.maxFileBytes);
+
+  app.put<{ Params: { dockId: string; name: string }; Headers: Record<string, string | undefined>; Body: Readable }>(
+    '/api/v1/docks/:dockId/files/:name',
+    {
+      config: { access: DOCK },
+      schema: {
+        summary: 'Push one file from a dock (body = the raw bytes)',
+        params: {
+          type: 'object',
+          required: ['dockId', 'name'],
+          properties: {
+            dockId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$' },
+            name: { type: 'string', minLength: 1, maxLength: 255 },
+          },
+        },
+        headers: {
+          type: 'object',
+          properties: {
+            'x-content-sha256': {
+              type: 'string',
+              pattern: '^[0-9a-fA-F]{64}$',
+              description: 'SHA-256 of the body (hex); a mismatch keeps nothing',
+            },
+            'x-sealdock-sidecar': {
+              type: 'string',
+              maxLength: 20000,
+              description: 'base64url JSON with any of the five elements, as in a sidecar file',
+            },
+            'x-sealdock-device': {
+              type: 'string',
+              pattern: '^[\\p{L}\\p{N}][\\p{L}\\p{N}_.-]{0,63}$',
+              description: 'recorder id',
+            },
+          },
+        },
+        response: {
+          201: {
+            type: 'object',
+            properties: {
+              id: { type: 'string' },
+              result: { type: 'string' },
+              sha256: { type: 'string' },
+              size: { type: 'integer' },
+              state: { type: 'string' },
+            },
+          },
+          200: { type: 'object', properties: { id: { type: 'string' }, result: { type: 'string' } } },
+          ...errorResponses,
+          413: { $ref: 'Problem#' },
+          415: { $ref: 'Problem#' },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { dockId } = request.params;
+      const name = validateUploadName(request.params.name);
+      const dock = deps.config.docks.find((d) => d.id === dockId);
+      if (!dock) throw new SealdockError('NOT_FOUND', `no dock ${dockId}`);
+      if (!dockAllows(request.principal!.dockId, dockId))
+        throw new SealdockError('FORBIDDEN', `this token is bound to dock ${request.principal!.dockId}`);
+      const declared = request.headers['content-length'];
+      if (declared !== undefined && Number(declared) > max) {
+        reply.header('connection', 'close');
+        throw new SealdockError(
+          'PAYLOAD_TOO_LARGE',
+          `upload of ${declared} bytes exceeds the limit of ${max}; nothing was kept`,
+        );
+      }
+      const sidecar = decodeSidecar(request.headers['x-sealdock-sidecar'], {
+        maxBytes: deps.config.intake.sidecarMaxBytes,
+        caseNumberPattern: deps.config.elements.caseNumberPattern,
+      });
+      const device = request.headers['x-sealdock-device']?.normalize('NFC') ?? null;
+      let result;
+      try {
+        result = await deps.intake.ingestStream(dock, name, limited(request.body, max), {
+          expectedSha256: request.headers['x-content-sha256'],
+          deviceId: device,
+          sidecar,
+        });
+      } catch (err) {
+        // The rest of the body is not wanted; do not keep the connection around for it.
+        reply.header('connection', 'close');
+        throw err;
+      }
+      deps.wake();
+      const id = result.kind === 'new' ? result.evidence.id : result.kind === 'changed' ? null : result.evidenceId;
+      // Custody: which token pushed it, from where (the intake row itself names the daemon).
+      deps.repo.appendAudit({
+        actor: actorOf(request),
+        action: 'pushed',
+        evidenceId: id,
+        details: { tokenId: request.principal!.id, client: request.ip, dockId, name, result: result.kind },
+      });
+      if (result.kind === 'new') {
+        request.log.info(
+          { evidenceId: result.evidence.id, dockId, tokenId: request.principal!.id },
+          'pushed upload received',
+        );
+        return reply
+          .code(201)
+          .header('location', `/api/v1/evidence/${result.evidence.id}`)
+          .send({
+            id: result.evidence.id,
+            result: 'new',
+            sha256: result.evidence.sha256,
+            size: result.evidence.size,
+            state: result.evidence.state,
+          });
+      }
+      if (result.kind === 'changed') throw new SealdockError('INTERNAL', 'upload changed during intake');
+      return reply.code(200).send({ id: result.evidenceId, result: result.kind });
+    },
+  );
+}

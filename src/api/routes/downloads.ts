@@ -1,0 +1,175 @@
+// Downloads: the original, the playback derivative, a manifest revision and its seal, streamed
+// from the archive (never buffered here), with single Range requests and validators. Every read
+// needs X-Access-Reason and is recorded before the first byte leaves.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ArchiveObjectRecord, EvidenceRecord } from '../../catalog/evidence-repo.js';
+import { SealdockError } from '../../errors.js';
+import { contentTypeOf } from '../../pipeline/stages.js';
+import { recordAccess } from '../access-log.js';
+import type { ApiDeps } from '../deps.js';
+import { contentDisposition } from '../disposition.js';
+import { etagMatches, ifRangeAllows, parseRange } from '../range.js';
+import { decodeReason } from '../reason.js';
+import { AUDITOR } from '../roles.js';
+import { binaryResponse, errorResponses, idParams, reasonHeaders } from '../schemas.js';
+
+type Kind = 'original' | 'derivative' | 'manifest' | 'signature';
+
+interface Target {
+  key: string;
+  sha256: string;
+  size: number;
+  contentType: string;
+  fileName: string;
+}
+
+const REV = /\/(\d{4})\.(?:json|mp4)(?:\.p7s)?$/;
+
+function revisionOf(key: string): number | null {
+  const m = REV.exec(key);
+  return m ? Number(m[1]) : null;
+}
+
+/** Only objects the catalog knows as archived can be served: the archive key is never built from input. */
+function resolveTarget(
+  item: EvidenceRecord,
+  objects: ArchiveObjectRecord[],
+  kind: Kind,
+  revision: number | undefined,
+): Target {
+  const ofKind = objects.filter((o) => o.kind === kind);
+  const chosen =
+    kind === 'original'
+      ? ofKind[0]
+      : revision === undefined
+        ? ofKind.at(-1) // keys carry a zero-padded revision, and archiveObjects sorts by key
+        : ofKind.find((o) => revisionOf(o.key) === revision);
+  if (!chosen) {
+    throw new SealdockError(
+      'NOT_FOUND',
+      `${item.id} has no archived ${kind}${revision !== undefined ? ` revision ${revision}` : ''}`,
+    );
+  }
+  const rev = revisionOf(chosen.key);
+  const stem = `${item.id}-${kind}${rev !== null ? `-${String(rev).padStart(4, '0')}` : ''}`;
+  switch (kind) {
+    case 'original':
+      return { ...pick(chosen), contentType: contentTypeOf(item.originalName), fileName: item.originalName };
+    case 'derivative':
+      return { ...pick(chosen), contentType: 'video/mp4', fileName: `${stem}.mp4` };
+    case 'manifest':
+      return { ...pick(chosen), contentType: 'application/json', fileName: `${stem}.json` };
+    case 'signature':
+      return {
+        ...pick(chosen),
+        contentType: 'application/pkcs7-signature',
+        fileName: `${item.id}-manifest-${String(rev ?? 0).padStart(4, '0')}.json.p7s`,
+      };
+  }
+}
+
+const pick = (o: ArchiveObjectRecord) => ({ key: o.key, sha256: o.sha256, size: o.size });
+
+export function downloadRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  const serve =
+    (kind: Kind) =>
+    async (
+      request: FastifyRequest<{ Params: { id: string }; Querystring: { revision?: number } }>,
+      reply: FastifyReply,
+    ) => {
+      const reason = decodeReason(request.headers['x-access-reason']);
+      const range = request.headers.range;
+      request.accessContext = { reason, ...(range !== undefined ? { range: range.slice(0, 200) } : {}) };
+      const { id } = request.params;
+      const item = deps.repo.get(id);
+      if (!item) throw new SealdockError('NOT_FOUND', `no evidence ${id}`);
+      const t = resolveTarget(item, deps.repo.archiveObjects(id), kind, request.query.revision);
+      const etag = `"${t.sha256}"`;
+      reply
+        .header('accept-ranges', 'bytes')
+        .header('etag', etag)
+        .header('cache-control', 'private, no-cache')
+        .header('x-content-type-options', 'nosniff')
+        .header('content-type', t.contentType)
+        .header('content-disposition', contentDisposition(t.fileName));
+      const note = { what: kind, evidenceId: id, key: t.key };
+
+      if (etagMatches(request.headers['if-none-match'], etag)) {
+        recordAccess(deps, request, { ...note, status: 304 });
+        return reply.code(304).send();
+      }
+      const r = ifRangeAllows(request.headers['if-range'], etag)
+        ? parseRange(range, t.size)
+        : ({ kind: 'full' } as const);
+      if (r.kind === 'unsatisfiable') {
+        reply.header('content-range', `bytes */${t.size}`);
+        throw new SealdockError(
+          'RANGE_NOT_SATISFIABLE',
+          `the object is ${t.size} bytes; the requested range does not overlap it`,
+        );
+      }
+      const partial = r.kind === 'partial' ? { start: r.start, end: r.end } : undefined;
+      const status = partial ? 206 : 200;
+      reply.code(status).header('content-length', String(partial ? partial.end - partial.start + 1 : t.size));
+      if (partial) reply.header('content-range', `bytes ${partial.start}-${partial.end}/${t.size}`);
+
+      if (request.method === 'HEAD') {
+        recordAccess(deps, request, { ...note, status });
+        return reply.send();
+      }
+      // Open first so the audit row says what really happened; record before any byte is sent.
+      const stream = await deps.archive.read(t.key, partial);
+      try {
+        recordAccess(deps, request, { ...note, status, bytes: partial ? partial.end - partial.start + 1 : t.size });
+      } catch (err) {
+        stream.destroy();
+        throw err;
+      }
+      return reply.send(stream);
+    };
+
+  const schema = (summary: string, withRevision: boolean) => ({
+    summary,
+    params: idParams,
+    headers: {
+      ...reasonHeaders,
+      properties: {
+        ...reasonHeaders.properties,
+        range: { type: 'string', description: 'one byte range (bytes=a-b, bytes=a-, bytes=-n); others are ignored' },
+      },
+    },
+    ...(withRevision
+      ? {
+          querystring: {
+            type: 'object',
+            properties: { revision: { type: 'integer', minimum: 1, maximum: 9999 } },
+            additionalProperties: false,
+          },
+        }
+      : { querystring: { type: 'object', properties: {}, additionalProperties: false } }),
+    response: {
+      200: binaryResponse,
+      206: binaryResponse,
+      304: { description: 'not modified' },
+      416: { $ref: 'Problem#' },
+      ...errorResponses,
+    },
+  });
+
+  const routes: [Kind, string, string, boolean][] = [
+    ['original', '/api/v1/evidence/:id/original', 'The original footage, byte for byte', false],
+    ['derivative', '/api/v1/evidence/:id/derivative', 'The stamped playback copy (latest, or ?revision=N)', true],
+    ['manifest', '/api/v1/evidence/:id/manifest', 'A sealed manifest revision (latest, or ?revision=N)', true],
+    ['signature', '/api/v1/evidence/:id/signature', 'The detached CMS seal (.p7s) of a manifest revision', true],
+  ];
+  for (const [kind, url, summary, withRevision] of routes) {
+    // GET and HEAD explicitly: fastify's automatic HEAD twin would reset Content-Length to 0.
+    app.route({
+      method: ['GET', 'HEAD'],
+      url,
+      config: { access: AUDITOR, reads: kind },
+      schema: schema(summary, withRevision),
+      handler: serve(kind),
+    });
+  }
+}

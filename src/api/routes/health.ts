@@ -1,0 +1,109 @@
+// Liveness, readiness and metrics. Readiness checks what evidence intake and retrieval depend on:
+// the catalog answers, the archive answers, ffmpeg/ffprobe run. Slow checks are cached briefly
+// so a probe every second does not become load.
+import type { FastifyInstance } from 'fastify';
+import { errorMessage } from '../../errors.js';
+import type { ApiDeps } from '../deps.js';
+import { catalogMetrics, type LatencyHistogram } from '../metrics.js';
+import { ADMIN } from '../roles.js';
+import { problemRef } from '../schemas.js';
+
+interface Check {
+  ok: boolean;
+  detail?: string | undefined;
+}
+
+function cached(ttlOkMs: number, ttlFailMs: number, run: () => Promise<void>): () => Promise<Check> {
+  let last: { at: number; check: Check } | null = null;
+  let inflight: Promise<Check> | null = null;
+  return async () => {
+    if (last && Date.now() - last.at < (last.check.ok ? ttlOkMs : ttlFailMs)) return last.check;
+    inflight ??= run()
+      .then((): Check => ({ ok: true }))
+      .catch((err: unknown): Check => ({ ok: false, detail: errorMessage(err) }))
+      .then((check) => {
+        last = { at: Date.now(), check };
+        inflight = null;
+        return check;
+      });
+    return inflight;
+  };
+}
+
+const checkSchema = { type: 'object', properties: { ok: { type: 'boolean' }, detail: { type: 'string' } } } as const;
+
+export function healthRoutes(app: FastifyInstance, deps: ApiDeps, latency: LatencyHistogram): void {
+  app.get(
+    '/healthz',
+    {
+      config: { access: 'public' },
+      schema: { summary: 'Liveness', response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } } } },
+    },
+    async () => ({ ok: true }),
+  );
+
+  const mediaCheck = cached(60_000, 5_000, async () => void (await deps.media.checkTools()));
+  // head() of a real key proves the archive answers and we may read it; never checkReady(), which
+  // on the local backend clears temp files a running archive stage may be writing.
+  const archiveCheck = cached(5_000, 2_000, async () => {
+    const row = deps.repo.db.prepare('SELECT key FROM archive_objects ORDER BY stored_at DESC LIMIT 1').get() as
+      { key: string } | undefined;
+    const info = await deps.archive.head(row?.key ?? 'readyz-probe');
+    if (row && !info) throw new Error(`archived object ${row.key} is not there`);
+  });
+
+  app.get(
+    '/readyz',
+    {
+      config: { access: 'public' },
+      schema: {
+        summary: 'Readiness: catalog, archive and media tools',
+        response: {
+          200: {
+            type: 'object',
+            properties: { ok: { type: 'boolean' }, checks: { type: 'object', additionalProperties: checkSchema } },
+          },
+          503: {
+            type: 'object',
+            properties: { ok: { type: 'boolean' }, checks: { type: 'object', additionalProperties: checkSchema } },
+          },
+        },
+      },
+    },
+    async (_request, reply) => {
+      let catalog: Check;
+      try {
+        deps.repo.db.prepare('SELECT 1').get();
+        catalog = { ok: true };
+      } catch (err) {
+        catalog = { ok: false, detail: errorMessage(err) };
+      }
+      const [archive, media] = await Promise.all([archiveCheck(), mediaCheck()]);
+      const ok = catalog.ok && archive.ok && media.ok;
+      return reply.code(ok ? 200 : 503).send({ ok, checks: { catalog, archive, media } });
+    },
+  );
+
+  app.get(
+    '/metrics',
+    {
+      config: { access: ADMIN },
+      schema: {
+        summary: 'Prometheus metrics (admin token: Prometheus sends it with `authorization: {credentials: …}`)',
+        response: {
+          200: {
+            description: 'Prometheus text format 0.0.4',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+          401: problemRef,
+          403: problemRef,
+        },
+      },
+    },
+    async (_request, reply) => {
+      const body =
+        [...catalogMetrics(deps.repo), ...latency.render('sealdock_api_request_duration_seconds')].join('\n') + '\n';
+      return reply.type('text/plain; version=0.0.4; charset=utf-8').send(body);
+    },
+  );
+}

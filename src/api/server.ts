@@ -1,0 +1,123 @@
+// The HTTP API (SPEC.md "HTTP API"). Order of the request hooks matters:
+//   onRequest  refuse overlong targets (414) → identify the token → (per route) rate limit
+//   preParsing enforce auth and roles, so an unauthorised upload body is never read
+//   onResponse latency metrics; the access row for a read that failed.
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Readable } from 'node:stream';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import { SealdockError } from '../errors.js';
+import { recordFailedRead } from './access-log.js';
+import { enforce, identify } from './auth.js';
+import type { ApiDeps } from './deps.js';
+import { LatencyHistogram } from './metrics.js';
+import { OpenApiCollector } from './openapi.js';
+import { errorHandler, problem, problemSchema, sendProblem } from './problem.js';
+import { actionRoutes } from './routes/actions.js';
+import { auditRoutes } from './routes/audit.js';
+import { dockRoutes } from './routes/docks.js';
+import { downloadRoutes } from './routes/downloads.js';
+import { evidenceRoutes } from './routes/evidence.js';
+import { healthRoutes } from './routes/health.js';
+import './types.js';
+
+export type { ApiDeps } from './deps.js';
+
+export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
+  const api = deps.config.api;
+  const tls =
+    api.tls.keyFile && api.tls.certFile
+      ? { key: fs.readFileSync(api.tls.keyFile), cert: fs.readFileSync(api.tls.certFile) }
+      : null;
+  const app = Fastify({
+    loggerInstance: deps.log.child({ component: 'api' }),
+    // The access audit rows are the request log that matters; per-request info lines would drown the pipeline's.
+    logController: new LogController({ disableRequestLogging: true }),
+    routerOptions: { maxParamLength: api.maxParamLength },
+    bodyLimit: 64 * 1024, // JSON bodies (annotations); uploads stream past this parser
+    ...(tls ? { https: tls } : { http: { maxHeaderSize: api.maxHeaderBytes } }),
+    requestTimeout: 0, // a multi-GiB upload or download may take long; idle sockets still time out
+    keepAliveTimeout: 10_000,
+    return503OnClosing: true,
+    frameworkErrors: (err, _request, reply) => {
+      sendProblem(reply, problem('BAD_INPUT', err.message));
+    },
+  }) as unknown as FastifyInstance;
+  if (tls) app.server.maxHeadersCount = 200;
+
+  const latency = new LatencyHistogram();
+  const openapi = new OpenApiCollector();
+  app.addHook('onRoute', openapi.onRoute);
+  app.addSchema(problemSchema);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, problem('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`)),
+  );
+
+  // Uploads: the raw request stream goes to the handler untouched (never buffered).
+  const passThrough = (_request: unknown, payload: Readable, done: (err: Error | null, body?: unknown) => void) =>
+    done(null, payload);
+  app.addContentTypeParser('application/octet-stream', passThrough);
+  app.addContentTypeParser('*', passThrough);
+
+  app.decorateRequest('principal', null);
+  app.decorateRequest('authFailure', null);
+  app.decorateRequest('accessRecorded', false);
+  app.decorateRequest('accessContext', null as unknown as Record<string, unknown>);
+
+  app.addHook('onRequest', async (request) => {
+    if (request.url.length > api.maxUrlLength)
+      throw new SealdockError('URI_TOO_LONG', `request target longer than ${api.maxUrlLength} characters`);
+  });
+  app.addHook('onRequest', identify(deps));
+  await app.register(rateLimit, {
+    global: true,
+    max: api.rateLimit.max,
+    timeWindow: api.rateLimit.timeWindowMs,
+    keyGenerator: (request) => (request.principal ? `token:${request.principal.id}` : `ip:${request.ip}`),
+    errorResponseBuilder: (_request, ctx) => {
+      const err = new SealdockError('RATE_LIMITED', `more than ${ctx.max} requests in ${ctx.after}; try again later`);
+      return err;
+    },
+  });
+  const enforceAuth = enforce(deps);
+  app.addHook('preParsing', async (request, reply, payload) => {
+    await enforceAuth(request, reply);
+    return payload;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    latency.observe(
+      { route, method: request.method, status: `${Math.floor(reply.statusCode / 100)}xx` },
+      reply.elapsedTime / 1000,
+    );
+  });
+  app.addHook('onResponse', recordFailedRead(deps));
+
+  healthRoutes(app, deps, latency);
+  evidenceRoutes(app, deps);
+  downloadRoutes(app, deps);
+  actionRoutes(app, deps);
+  dockRoutes(app, deps);
+  auditRoutes(app, deps);
+  app.get('/api/v1/openapi.json', { config: { access: 'public' }, schema: { summary: 'This document' } }, async () =>
+    openapi.document(),
+  );
+  return app;
+}
+
+export interface RunningApi {
+  app: FastifyInstance;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startApiServer(deps: ApiDeps): Promise<RunningApi> {
+  const app = await buildApiServer(deps);
+  await app.listen({ host: deps.config.api.host, port: deps.config.api.port });
+  const addr = app.server.address() as AddressInfo;
+  const scheme = deps.config.api.tls.keyFile ? 'https' : 'http';
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return { app, url: `${scheme}://${host}:${addr.port}`, close: () => app.close() };
+}
