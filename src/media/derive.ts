@@ -288,12 +288,7 @@ export async function deriveMedia(req: DeriveRequest, cfg: DeriveConfig): Promis
         streamHashes(cfg.ffmpegPath, partial, ['0'], spawnOpts),
       ]);
       hashes = { original, derivative };
-      const strip = (l: string) => l.replace(/^\d+,/, '');
-      if (
-        original.length === 0 ||
-        original.length !== derivative.length ||
-        original.some((l, i) => strip(l) !== strip(derivative[i] as string))
-      ) {
+      if (!sameStreams(original, derivative)) {
         throw new SealdockError(
           'MEDIA_FAILED',
           'remux changed the streams: stream hashes of original and copy differ',
@@ -331,6 +326,16 @@ export async function deriveMedia(req: DeriveRequest, cfg: DeriveConfig): Promis
   } finally {
     if (textFile) await rm(path.join(jobDir, textFile), { force: true });
   }
+}
+
+/** Stream-hash lists match type by type and hash by hash (stream indexes may differ after mapping). */
+export function sameStreams(original: string[], derivative: string[]): boolean {
+  const strip = (l: string) => l.replace(/^\d+,/, '');
+  return (
+    original.length > 0 &&
+    original.length === derivative.length &&
+    original.every((l, i) => strip(l) === strip(derivative[i] as string))
+  );
 }
 
 async function syncAndHash(file: string): Promise<{ sha256: string; size: number }> {

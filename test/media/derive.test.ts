@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fixture } from '../helpers/fixtures.js';
-import { deriveMedia, type DeriveConfig } from '../../src/media/derive.js';
+import { deriveMedia, sameStreams, type DeriveConfig } from '../../src/media/derive.js';
 import { streamHashes } from '../../src/media/ffmpeg.js';
 import { probeMedia } from '../../src/media/probe.js';
 import type { ProbeResult, StampTags } from '../../src/media/types.js';
@@ -171,6 +171,17 @@ describe('deriveMedia', () => {
     const p = ffprobe(out);
     expect(p.streams.map((s) => s.codec_name)).toEqual(['aac']);
     expect(p.format.tags?.sealdock_collector).toBe('张三 (031245)');
+  });
+
+  it('compares stream hashes by type and hash, not by index', () => {
+    const h = (c: string) => c.repeat(64);
+    expect(
+      sameStreams([`0,v,SHA256=${h('a')}`, `2,a,SHA256=${h('b')}`], [`0,v,SHA256=${h('a')}`, `1,a,SHA256=${h('b')}`]),
+    ).toBe(true);
+    expect(sameStreams([`0,v,SHA256=${h('a')}`], [`0,v,SHA256=${h('c')}`])).toBe(false);
+    expect(sameStreams([`0,v,SHA256=${h('a')}`, `1,a,SHA256=${h('b')}`], [`0,v,SHA256=${h('a')}`])).toBe(false);
+    expect(sameStreams([`0,v,SHA256=${h('a')}`], [`0,a,SHA256=${h('a')}`])).toBe(false);
+    expect(sameStreams([], [])).toBe(false); // nothing compared is no proof
   });
 
   it('refuses stills (no derivative) with BAD_INPUT', async () => {
