@@ -4,11 +4,14 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { startApiServer, type RunningApi } from './api/server.js';
 import { createArchive } from './archive/index.js';
+import { startSegmentTimer } from './audit/segments.js';
 import type { ArchiveBackend } from './archive/archive.js';
 import { catalogPath, openCatalog, type Db } from './catalog/db.js';
 import { DevicesRepo } from './catalog/devices-repo.js';
 import { EvidenceRepo } from './catalog/evidence-repo.js';
+import { TokensRepo } from './catalog/tokens-repo.js';
 import { mediaConfigOf, sealConfigOf } from './config/adapters.js';
 import type { Config } from './config/schema.js';
 import { DockService } from './docks/dock-service.js';
@@ -59,6 +62,23 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
 
   runner.start();
   await docks.start();
+  const segments = startSegmentTimer({ repo, archive, seal, retentionDays: config.archive.retention.days, log }, config.api.auditSegmentIntervalMs);
+  let api: RunningApi | null = null;
+  if (config.api.enabled) {
+    api = await startApiServer({
+      config,
+      repo,
+      devices,
+      tokens: new TokensRepo(db, repo.audit),
+      archive,
+      intake,
+      verifier: { verify: (c, p, t, e) => seal.verify(c, p, t, { expectedCertificateSha256: e }) },
+      media,
+      log,
+      wake: () => runner.wake(),
+    });
+    log.info({ url: api.url }, 'API listening');
+  }
 
   const startedAt = nowIso();
   const writeStatus = async () => {
@@ -87,10 +107,12 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     (stopping ??= (async () => {
       log.info('stopping: no new intake, running stages finish or resume after restart');
       clearInterval(statusTimer);
+      await api?.close();
       await docks.stop();
       controller.abort();
       media.queue.abortAll('shutdown');
       await runner.stop();
+      await segments.stop(); // the rows of this run, sealed before the archive closes
       await archive.close();
       await fsp.rm(statusFilePath(config.dataDir), { force: true });
       db.close();

@@ -10,6 +10,7 @@ import { registerAnnotate } from './commands/annotate.js';
 import { registerAudit } from './commands/audit.js';
 import { registerDevices } from './commands/devices.js';
 import { registerSeal } from './commands/seal.js';
+import { registerTokens } from './commands/tokens.js';
 import { registerVerify } from './commands/verify.js';
 
 
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerAudit(program, globals);
   registerVerify(program, globals);
   registerSeal(program, globals);
+  registerTokens(program, globals);
   const override = (c: Command): void => {
     c.exitOverride();
     c.commands.forEach(override);

@@ -1,4 +1,10 @@
 import type { Command } from 'commander';
+import { createArchive } from '../../archive/index.js';
+import { listSegments, verifyAuditSegments } from '../../audit/segments.js';
+import type { Db } from '../../catalog/db.js';
+import { sealConfigOf } from '../../config/adapters.js';
+import type { Config } from '../../config/schema.js';
+import { createSealVerifier } from '../../seal/verifier.js';
 import { EXIT_VERIFY_FAILED } from '../exit-codes.js';
 import { cliConfig, openCatalogFor, type GlobalOptions } from '../context.js';
 import { printJson, printTable } from '../output.js';
@@ -30,12 +36,17 @@ export function registerAudit(program: Command, globals: () => GlobalOptions): v
     .command('verify')
     .description('walk the hash chain; exit 3 if any row was edited, inserted or removed')
     .option('--json', 'machine-readable output')
-    .action((o: { json?: boolean }) => {
-      const cat = openCatalogFor(cliConfig(globals()));
+    .action(async (o: { json?: boolean }) => {
+      const config = cliConfig(globals());
+      const cat = openCatalogFor(config);
       try {
-        const result = cat.repo.audit.verify();
+        const chain = cat.repo.audit.verify();
+        // Sealed, archived segments (src/audit/segments.ts): their seals, and that the catalog still agrees with them.
+        const segments = await verifyArchivedSegments(config, cat.db);
+        const result = { ...chain, ok: chain.ok && segments.ok, segments };
+        if (!o.json) for (const p of segments.problems) result.problems.push({ seq: 0, problem: `segment ${p.segment}: ${p.problem}` });
         if (o.json) printJson(result);
-        else if (result.ok) process.stdout.write(`audit log intact: ${result.rows} rows, head ${result.lastHash}\n`);
+        else if (result.ok) process.stdout.write(`audit log intact: ${result.rows} rows, head ${result.lastHash}; ${segments.segments} sealed segment(s) verified\n`);
         else {
           process.stdout.write(`AUDIT LOG BROKEN: ${result.problems.length} problem(s) in ${result.rows} rows\n`);
           printTable(['seq', 'problem'], result.problems.map((p) => [p.seq, p.problem]));
@@ -45,4 +56,14 @@ export function registerAudit(program: Command, globals: () => GlobalOptions): v
         cat.close();
       }
     });
+}
+
+async function verifyArchivedSegments(config: Config, db: Db) {
+  if (listSegments(db).length === 0) return { ok: true, segments: 0, problems: [] };
+  const archive = createArchive(config);
+  try {
+    return await verifyAuditSegments({ db, archive, verifier: createSealVerifier(sealConfigOf(config)) });
+  } finally {
+    await archive.close();
+  }
 }

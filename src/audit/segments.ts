@@ -1,0 +1,237 @@
+// Sealed audit segments: the rows appended since the last segment, as JSON Lines, sealed with the
+// electronic seal and archived under Object Lock. Once archived, an edit of the SQLite file can
+// no longer be covered up by recomputing the chain: the archived segment and its seal disagree.
+import type { Logger } from 'pino';
+import type { ArchiveBackend } from '../archive/archive.js';
+import { archiveKeys } from '../archive/keys.js';
+import { retainUntil } from '../archive/retention.js';
+import type { Db } from '../catalog/db.js';
+import type { EvidenceRepo } from '../catalog/evidence-repo.js';
+import { errorMessage } from '../errors.js';
+import type { SealVerifier } from '../seal/verifier.js';
+import type { SealOutput } from '../seal/types.js';
+import { canonicalJson } from '../util/canonical-json.js';
+import { sha256Hex } from '../util/hash.js';
+import { nowIso } from '../util/time.js';
+import { auditRowHash, GENESIS_HASH, type AuditRow } from './audit-log.js';
+
+// The seal signs in memory (node-forge): keep a segment comfortably small.
+const MAX_SEGMENT_ROWS = 20_000;
+const MAX_SEGMENT_BYTES = 8 * 1024 * 1024;
+
+export interface SegmentRecord {
+  name: string;
+  firstSeq: number;
+  lastSeq: number;
+  lastHash: string;
+  sha256: string;
+  archivedAt: string;
+}
+
+export interface SegmentDeps {
+  repo: EvidenceRepo;
+  archive: ArchiveBackend;
+  seal: { seal(bytes: Buffer): Promise<SealOutput> };
+  retentionDays: number;
+  log?: Logger | undefined;
+}
+
+export function segmentName(firstSeq: number, lastSeq: number): string {
+  return `${String(firstSeq).padStart(12, '0')}-${String(lastSeq).padStart(12, '0')}`;
+}
+
+/** One row as a line: canonical JSON of every field the hash covers, plus prev_hash and hash. */
+export function segmentLine(r: AuditRow): string {
+  return canonicalJson({
+    seq: r.seq,
+    at: r.at,
+    actor: r.actor,
+    action: r.action,
+    evidenceId: r.evidenceId,
+    details: r.details,
+    prev_hash: r.prevHash,
+    hash: r.hash,
+  });
+}
+
+export function listSegments(db: Db): SegmentRecord[] {
+  return (db.prepare('SELECT * FROM audit_segments ORDER BY first_seq').all() as Record<string, unknown>[]).map(
+    (r) => ({
+      name: r.name as string,
+      firstSeq: r.first_seq as number,
+      lastSeq: r.last_seq as number,
+      lastHash: r.last_hash as string,
+      sha256: r.sha256 as string,
+      archivedAt: r.archived_at as string,
+    }),
+  );
+}
+
+/** Seals and archives every row not yet in a segment (several segments if there are many). */
+export async function writeAuditSegments(deps: SegmentDeps): Promise<SegmentRecord[]> {
+  const written: SegmentRecord[] = [];
+  for (;;) {
+    const db = deps.repo.db;
+    const last = (db.prepare('SELECT MAX(last_seq) AS s FROM audit_segments').get() as { s: number | null }).s ?? 0;
+    const rows = deps.repo.audit.list({ afterSeq: last, limit: MAX_SEGMENT_ROWS });
+    if (rows.length === 0) return written;
+    const lines: string[] = [];
+    let bytes = 0;
+    for (const r of rows) {
+      const line = `${segmentLine(r)}\n`;
+      if (lines.length > 0 && bytes + Buffer.byteLength(line) > MAX_SEGMENT_BYTES) break;
+      lines.push(line);
+      bytes += Buffer.byteLength(line);
+    }
+    const first = rows[0]!;
+    const lastRow = rows[lines.length - 1]!;
+    const name = segmentName(first.seq, lastRow.seq);
+    const body = Buffer.from(lines.join(''), 'utf8');
+    const sealed = await deps.seal.seal(body);
+    const until = retainUntil(new Date(), deps.retentionDays);
+    const sha256 = sha256Hex(body);
+    const put = async (key: string, b: Buffer, contentType: string) => {
+      const stored = await deps.archive.put(
+        key,
+        { bytes: b },
+        { sha256: sha256Hex(b), size: b.length, contentType, retainUntil: until, legalHold: false },
+      );
+      deps.repo.recordArchiveObject({
+        key,
+        evidenceId: null,
+        kind: 'audit',
+        sha256: sha256Hex(b),
+        size: b.length,
+        versionId: stored.versionId ?? null,
+        backendChecksum: stored.backendChecksum ?? null,
+        retainUntil: until.toISOString(),
+        legalHold: false,
+      });
+    };
+    await put(archiveKeys.auditSegment(name), body, 'application/jsonl');
+    await put(archiveKeys.auditSignature(name), sealed.signature, 'application/pkcs7-signature');
+    if (sealed.timestampToken)
+      await put(`${archiveKeys.auditSegment(name)}.tsr`, sealed.timestampToken, 'application/timestamp-reply');
+    const rec: SegmentRecord = {
+      name,
+      firstSeq: first.seq,
+      lastSeq: lastRow.seq,
+      lastHash: lastRow.hash,
+      sha256,
+      archivedAt: nowIso(),
+    };
+    db.prepare(
+      'INSERT INTO audit_segments (name, first_seq, last_seq, last_hash, sha256, archived_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(rec.name, rec.firstSeq, rec.lastSeq, rec.lastHash, rec.sha256, rec.archivedAt);
+    deps.log?.info({ segment: name, rows: lines.length, bytes: body.length }, 'audit segment sealed and archived');
+    written.push(rec);
+  }
+}
+
+/** Runs writeAuditSegments on an interval and once more at stop; one run at a time. */
+export function startSegmentTimer(
+  deps: SegmentDeps,
+  intervalMs: number,
+): { flush(): Promise<void>; stop(): Promise<void> } {
+  let chain: Promise<unknown> = Promise.resolve();
+  const flush = () => {
+    chain = chain
+      .then(() => writeAuditSegments(deps))
+      .catch((err: unknown) =>
+        deps.log?.error({ err: errorMessage(err) }, 'audit segment could not be archived; will retry'),
+      );
+    return chain.then(() => undefined);
+  };
+  const timer = setInterval(() => void flush(), intervalMs);
+  timer.unref();
+  return {
+    flush,
+    async stop() {
+      clearInterval(timer);
+      await flush();
+    },
+  };
+}
+
+export interface SegmentVerifyResult {
+  ok: boolean;
+  segments: number;
+  problems: { segment: string; problem: string }[];
+}
+
+async function readAll(archive: ArchiveBackend, key: string): Promise<Buffer | null> {
+  if (!(await archive.head(key))) return null;
+  const chunks: Buffer[] = [];
+  for await (const c of (await archive.read(key)) as AsyncIterable<Buffer>) chunks.push(c);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Re-reads every archived segment: its seal, its rows' hash chain, that segments join up, and
+ * that the catalog row at last_seq still carries the hash the segment sealed.
+ */
+export async function verifyAuditSegments(deps: {
+  db: Db;
+  archive: ArchiveBackend;
+  verifier: SealVerifier;
+}): Promise<SegmentVerifyResult> {
+  const problems: SegmentVerifyResult['problems'] = [];
+  const segments = listSegments(deps.db);
+  let expectedPrev = GENESIS_HASH;
+  let expectedSeq = 1;
+  for (const s of segments) {
+    const bad = (problem: string) => problems.push({ segment: s.name, problem });
+    const body = await readAll(deps.archive, archiveKeys.auditSegment(s.name)).catch(
+      (err: unknown) => (bad(errorMessage(err)), null),
+    );
+    const p7s = await readAll(deps.archive, archiveKeys.auditSignature(s.name)).catch(() => null);
+    const tsr = await readAll(deps.archive, `${archiveKeys.auditSegment(s.name)}.tsr`).catch(() => null);
+    if (!body) {
+      bad('segment missing from the archive');
+      continue;
+    }
+    if (sha256Hex(body) !== s.sha256) bad('archived segment does not hash to the catalogued SHA-256');
+    if (!p7s) bad('seal (.p7s) missing');
+    else {
+      const check = deps.verifier.verify(body, p7s, tsr ?? undefined, undefined);
+      if (!check.ok) bad(`seal: ${check.problems.join('; ')}`);
+    }
+    const lines = body
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.length > 0);
+    if (s.firstSeq !== expectedSeq) bad(`starts at seq ${s.firstSeq}, expected ${expectedSeq}`);
+    let prev = expectedPrev;
+    let lastHash = '';
+    for (const line of lines) {
+      let r: {
+        seq: number;
+        at: string;
+        actor: string;
+        action: string;
+        evidenceId: string | null;
+        details: Record<string, unknown>;
+        prev_hash: string;
+        hash: string;
+      };
+      try {
+        r = JSON.parse(line) as typeof r;
+      } catch {
+        bad('a line is not JSON');
+        break;
+      }
+      if (r.prev_hash !== prev) bad(`seq ${r.seq}: prev_hash does not link to the row before`);
+      if (auditRowHash(r.prev_hash, r) !== r.hash) bad(`seq ${r.seq}: content does not match its hash`);
+      prev = r.hash;
+      lastHash = r.hash;
+    }
+    if (lastHash !== s.lastHash) bad('last row hash differs from the catalogued last_hash');
+    const row = deps.db.prepare('SELECT hash FROM audit_log WHERE seq = ?').get(s.lastSeq) as
+      { hash: string } | undefined;
+    if (!row) bad(`catalog row ${s.lastSeq} is gone`);
+    else if (row.hash !== lastHash) bad(`catalog row ${s.lastSeq} no longer carries the sealed hash`);
+    expectedPrev = lastHash || expectedPrev;
+    expectedSeq = s.lastSeq + 1;
+  }
+  return { ok: problems.length === 0, segments: segments.length, problems };
+}
