@@ -3,6 +3,7 @@
 //   preParsing enforce auth and roles, so an unauthorised upload body is never read
 //   onResponse latency metrics; the access row for a read that failed.
 import fs from 'node:fs';
+import { STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
@@ -40,6 +41,20 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
     requestTimeout: 0, // a multi-GiB upload or download may take long; idle sockets still time out
     keepAliveTimeout: 10_000,
     return503OnClosing: true,
+    // Errors the HTTP parser raises before fastify sees a request (431, bad framing): answered as
+    // problems too, and with end() rather than destroy() so the client reads the status.
+    clientErrorHandler: (err, socket) => {
+      if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || socket.destroyed || !socket.writable) return;
+      const code = (err as NodeJS.ErrnoException).code;
+      const p =
+        code === 'HPE_HEADER_OVERFLOW'
+          ? problem('HEADERS_TOO_LARGE', `request line and headers exceed ${api.maxHeaderBytes} bytes`)
+          : problem('BAD_INPUT', 'malformed HTTP request');
+      const body = JSON.stringify(p);
+      socket.end(
+        `HTTP/1.1 ${p.status} ${STATUS_CODES[p.status] ?? ''}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    },
     frameworkErrors: (err, _request, reply) => {
       sendProblem(reply, problem('BAD_INPUT', err.message));
     },

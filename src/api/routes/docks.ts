@@ -1,6 +1,6 @@
 // Push upload from a dock: the body streams straight into the spool (hashed on the way), never
 // into memory. Too large or a wrong digest: refused, and nothing is kept anywhere.
-import { Transform, type Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { parseSidecar } from '../../elements/sidecar.js';
 import type { Elements } from '../../elements/types.js';
@@ -111,6 +111,14 @@ export function dockRoutes(app: FastifyInstance, deps: ApiDeps): void {
           `upload of ${declared} bytes exceeds the limit of ${max}; nothing was kept`,
         );
       }
+      if (request.body === undefined || request.body === null)
+        throw new SealdockError('BAD_INPUT', 'the request body (the file) is empty');
+      if (!(request.body instanceof Readable)) {
+        throw new SealdockError(
+          'UNSUPPORTED_MEDIA_TYPE',
+          'send the file as the raw body (Content-Type: application/octet-stream)',
+        );
+      }
       const sidecar = decodeSidecar(request.headers['x-sealdock-sidecar'], {
         maxBytes: deps.config.intake.sidecarMaxBytes,
         caseNumberPattern: deps.config.elements.caseNumberPattern,
@@ -142,16 +150,13 @@ export function dockRoutes(app: FastifyInstance, deps: ApiDeps): void {
           { evidenceId: result.evidence.id, dockId, tokenId: request.principal!.id },
           'pushed upload received',
         );
-        return reply
-          .code(201)
-          .header('location', `/api/v1/evidence/${result.evidence.id}`)
-          .send({
-            id: result.evidence.id,
-            result: 'new',
-            sha256: result.evidence.sha256,
-            size: result.evidence.size,
-            state: result.evidence.state,
-          });
+        return reply.code(201).header('location', `/api/v1/evidence/${result.evidence.id}`).send({
+          id: result.evidence.id,
+          result: 'new',
+          sha256: result.evidence.sha256,
+          size: result.evidence.size,
+          state: result.evidence.state,
+        });
       }
       if (result.kind === 'changed') throw new SealdockError('INTERNAL', 'upload changed during intake');
       return reply.code(200).send({ id: result.evidenceId, result: result.kind });
