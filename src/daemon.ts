@@ -55,14 +55,28 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   if (seal.warning) log.warn({ seal: seal.info }, seal.warning);
 
   const controller = new AbortController();
-  const ctx: PipelineContext = { config, repo, devices, spool, archive, seal, media, log, version: SEALDOCK_VERSION, signal: controller.signal };
+  const ctx: PipelineContext = {
+    config,
+    repo,
+    devices,
+    spool,
+    archive,
+    seal,
+    media,
+    log,
+    version: SEALDOCK_VERSION,
+    signal: controller.signal,
+  };
   const intake = new IntakeService({ repo, spool, config, log });
   const runner = new PipelineRunner(ctx);
   const docks = new DockService({ config, intake, log, onIntake: () => runner.wake() });
 
   runner.start();
   await docks.start();
-  const segments = startSegmentTimer({ repo, archive, seal, retentionDays: config.archive.retention.days, log }, config.api.auditSegmentIntervalMs);
+  const segments = startSegmentTimer(
+    { repo, archive, seal, retentionDays: config.archive.retention.days, log },
+    config.api.auditSegmentIntervalMs,
+  );
   let api: RunningApi | null = null;
   if (config.api.enabled) {
     api = await startApiServer({
@@ -100,7 +114,15 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   await writeStatus();
   const statusTimer = setInterval(() => void writeStatus().catch(() => undefined), 2000);
 
-  log.info({ version: SEALDOCK_VERSION, docks: config.docks.map((d) => d.id), archive: config.archive.backend, dataDir: config.dataDir }, 'sealdock started');
+  log.info(
+    {
+      version: SEALDOCK_VERSION,
+      docks: config.docks.map((d) => d.id),
+      archive: config.archive.backend,
+      dataDir: config.dataDir,
+    },
+    'sealdock started',
+  );
 
   let stopping: Promise<void> | null = null;
   const stop = () =>

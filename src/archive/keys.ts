@@ -29,7 +29,8 @@ export function formatRevision(rev: number): string {
 }
 
 export const archiveKeys = {
-  original: (id: string, fileName: string) => `evidence/${assertEvidenceId(id)}/original/${assertSafeFileName(fileName)}`,
+  original: (id: string, fileName: string) =>
+    `evidence/${assertEvidenceId(id)}/original/${assertSafeFileName(fileName)}`,
   manifest: (id: string, rev: number) => `evidence/${assertEvidenceId(id)}/manifest/${formatRevision(rev)}.json`,
   signature: (id: string, rev: number) => `${archiveKeys.manifest(id, rev)}.p7s`,
   timestamp: (id: string, rev: number) => `${archiveKeys.manifest(id, rev)}.tsr`,

@@ -12,7 +12,15 @@ import { SealdockError } from '../errors.js';
 import { fsyncDir } from '../util/fsync.js';
 import { sha256File } from '../util/hash.js';
 import { nowIso } from '../util/time.js';
-import type { ArchiveBackend, ByteRange, ObjectInfo, ObjectSource, PutOptions, StoredObject, VerifyResult } from './archive.js';
+import type {
+  ArchiveBackend,
+  ByteRange,
+  ObjectInfo,
+  ObjectSource,
+  PutOptions,
+  StoredObject,
+  VerifyResult,
+} from './archive.js';
 import { assertSafeKey } from './keys.js';
 
 const META_DIR = '.sealdock-meta';
@@ -29,14 +37,18 @@ interface LocalMeta {
 
 export interface LocalArchiveOptions {
   root: string;
+  /** Hard-link read-only source files on the same filesystem instead of copying (default true). */
+  linkSources?: boolean;
 }
 
 export class LocalArchive implements ArchiveBackend {
   readonly kind = 'local' as const;
   private readonly root: string;
+  private readonly linkSources: boolean;
 
   constructor(opts: LocalArchiveOptions) {
     this.root = path.resolve(opts.root);
+    this.linkSources = opts.linkSources ?? true;
   }
 
   async checkReady(): Promise<void> {
@@ -45,7 +57,10 @@ export class LocalArchive implements ArchiveBackend {
       await fsp.mkdir(path.join(this.root, META_DIR), { recursive: true });
       await fsp.access(this.root, fs.constants.W_OK);
     } catch (err) {
-      throw new SealdockError('ARCHIVE_NOT_READY', `local archive ${this.root} is not writable: ${(err as Error).message}`);
+      throw new SealdockError(
+        'ARCHIVE_NOT_READY',
+        `local archive ${this.root} is not writable: ${(err as Error).message}`,
+      );
     }
     // Leftovers of a write interrupted by a crash: never linked into place, safe to remove.
     for (const name of await fsp.readdir(path.join(this.root, TMP_DIR))) {
@@ -110,13 +125,20 @@ export class LocalArchive implements ArchiveBackend {
   }
 
   private async writeTemp(tmp: string, source: ObjectSource): Promise<{ sha256: string; size: number }> {
+    if ('path' in source && (await this.tryLink(source.path, tmp))) {
+      // Same filesystem: the archive shares the spool file's inode instead of a second copy on the
+      // same disk. The bytes are still re-read and hashed before the object is placed.
+      return sha256File(tmp);
+    }
     const hash = createHash('sha256');
     let size = 0;
     const out = fs.createWriteStream(tmp, { flags: 'wx', mode: 0o600 });
     if ('bytes' in source) {
       hash.update(source.bytes);
       size = source.bytes.length;
-      await new Promise<void>((resolve, reject) => out.end(source.bytes, (err?: Error | null) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        out.end(source.bytes, (err?: Error | null) => (err ? reject(err) : resolve())),
+      );
     } else {
       const tap = new Transform({
         transform(chunk: Buffer, _enc, cb) {
@@ -134,6 +156,21 @@ export class LocalArchive implements ArchiveBackend {
       await fh.close();
     }
     return { sha256: hash.digest('hex'), size };
+  }
+
+  /** Hard-links a source we own (the spool's read-only original) when on the same filesystem. */
+  private async tryLink(from: string, tmp: string): Promise<boolean> {
+    if (!this.linkSources) return false;
+    try {
+      const st = await fsp.lstat(from);
+      if (!st.isFile() || (st.mode & 0o222) !== 0) return false; // only sources nobody can write to
+      await fsp.link(from, tmp);
+      return true;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EXDEV' || code === 'EPERM' || code === 'EMLINK' || code === 'ENOTSUP') return false;
+      throw err;
+    }
   }
 
   private async readMeta(key: string): Promise<LocalMeta | null> {
@@ -175,10 +212,13 @@ export class LocalArchive implements ArchiveBackend {
         method: 'rehash',
         actualSha256: actual.sha256,
         size: actual.size,
-        problem: ok ? undefined : `stored bytes hash to ${actual.sha256} (${actual.size} B), expected ${expected.sha256} (${expected.size} B)`,
+        problem: ok
+          ? undefined
+          : `stored bytes hash to ${actual.sha256} (${actual.size} B), expected ${expected.sha256} (${expected.size} B)`,
       };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ok: false, key, method: 'rehash', problem: 'object is missing' };
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        return { ok: false, key, method: 'rehash', problem: 'object is missing' };
       throw err;
     }
   }
@@ -257,5 +297,8 @@ export class LocalArchive implements ArchiveBackend {
 }
 
 function conflict(key: string): SealdockError {
-  return new SealdockError('ARCHIVE_CONFLICT', `archive key ${key} already holds different content; nothing was written`);
+  return new SealdockError(
+    'ARCHIVE_CONFLICT',
+    `archive key ${key} already holds different content; nothing was written`,
+  );
 }

@@ -84,7 +84,9 @@ export class AuditLog {
   private readonly insert;
 
   constructor(private readonly db: Db) {
-    this.last = db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+    this.last = db.prepare<[], { seq: number; hash: string }>(
+      'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1',
+    );
     this.insert = db.prepare(
       'INSERT INTO audit_log (seq, at, actor, action, evidence_id, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
@@ -115,10 +117,22 @@ export class AuditLog {
   list(q: AuditQuery = {}): AuditRow[] {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (q.evidenceId) (where.push('evidence_id = ?'), args.push(q.evidenceId));
-    if (q.action) (where.push('action = ?'), args.push(q.action));
-    if (q.actor) (where.push('actor = ?'), args.push(q.actor));
-    if (q.afterSeq !== undefined) (where.push('seq > ?'), args.push(q.afterSeq));
+    if (q.evidenceId) {
+      where.push('evidence_id = ?');
+      args.push(q.evidenceId);
+    }
+    if (q.action) {
+      where.push('action = ?');
+      args.push(q.action);
+    }
+    if (q.actor) {
+      where.push('actor = ?');
+      args.push(q.actor);
+    }
+    if (q.afterSeq !== undefined) {
+      where.push('seq > ?');
+      args.push(q.afterSeq);
+    }
     const sql = `SELECT * FROM audit_log ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq LIMIT ?`;
     args.push(Math.min(Math.max(q.limit ?? 1000, 1), 10_000));
     return (this.db.prepare(sql).all(...args) as RawAuditRow[]).map(fromRaw);
@@ -141,9 +155,12 @@ export class AuditLog {
         expectedSeq = raw.seq + 1;
         continue;
       }
-      if (row.seq !== expectedSeq) problems.push({ seq: row.seq, problem: `expected seq ${expectedSeq}: rows missing` });
-      if (row.prevHash !== expectedPrev) problems.push({ seq: row.seq, problem: 'prev_hash does not match the previous row' });
-      if (auditRowHash(row.prevHash, row) !== row.hash) problems.push({ seq: row.seq, problem: 'row content does not match its hash' });
+      if (row.seq !== expectedSeq)
+        problems.push({ seq: row.seq, problem: `expected seq ${expectedSeq}: rows missing` });
+      if (row.prevHash !== expectedPrev)
+        problems.push({ seq: row.seq, problem: 'prev_hash does not match the previous row' });
+      if (auditRowHash(row.prevHash, row) !== row.hash)
+        problems.push({ seq: row.seq, problem: 'row content does not match its hash' });
       expectedPrev = row.hash;
       expectedSeq = row.seq + 1;
     }

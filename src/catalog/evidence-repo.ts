@@ -152,7 +152,15 @@ const COLUMN: Record<keyof EvidencePatch, string> = {
   deviceId: 'device_id',
 };
 
-const JSON_COLUMNS = new Set<keyof EvidencePatch>(['annotation', 'sidecar', 'elements', 'elementSources', 'missing', 'media', 'derivative']);
+const JSON_COLUMNS = new Set<keyof EvidencePatch>([
+  'annotation',
+  'sidecar',
+  'elements',
+  'elementSources',
+  'missing',
+  'media',
+  'derivative',
+]);
 
 export interface SidecarRecord {
   name: string;
@@ -180,6 +188,9 @@ export interface DockFileRecord {
   relPath: string;
   size: number;
   mtimeMs: number;
+  /** inode and ctime at intake (null for pushed uploads): unchanged ⇒ the bytes are the ones archived */
+  ino: number | null;
+  ctimeMs: number | null;
   sha256: string;
   evidenceId: string;
   deviceId: string | null;
@@ -231,57 +242,155 @@ export class EvidenceRepo {
   }
 
   /** A new item and the dock file it came from, with its audit row, all or nothing. */
-  insertReceived(item: NewEvidence, dockFile: Omit<DockFileRecord, 'id' | 'evidenceId' | 'seenAt' | 'releasedAt' | 'releaseAction'>, actor: string): EvidenceRecord {
-    return this.db.transaction(() => {
-      const at = nowIso();
-      this.db
-        .prepare(
-          `INSERT INTO evidence (id, sha256, size, original_name, dock_id, device_id, received_at, state, spool_path,
+  insertReceived(
+    item: NewEvidence,
+    dockFile: Omit<DockFileRecord, 'id' | 'evidenceId' | 'seenAt' | 'releasedAt' | 'releaseAction'>,
+    actor: string,
+  ): EvidenceRecord {
+    return this.db
+      .transaction(() => {
+        const at = nowIso();
+        this.db
+          .prepare(
+            `INSERT INTO evidence (id, sha256, size, original_name, dock_id, device_id, received_at, state, spool_path,
              sidecar, elements, element_sources, missing, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          item.id,
-          item.sha256,
-          item.size,
-          item.originalName,
-          item.dockId,
-          item.deviceId,
-          at,
-          item.spoolPath,
-          item.sidecar === null ? null : JSON.stringify(item.sidecar),
-          JSON.stringify(item.elements),
-          JSON.stringify(item.elementSources),
-          JSON.stringify(item.missing),
-          at,
-        );
-      this.insertDockFile({ ...dockFile, evidenceId: item.id });
-      this.audit.append({
-        actor,
-        action: 'received',
-        evidenceId: item.id,
-        details: { sha256: item.sha256, size: item.size, originalName: item.originalName, dockId: item.dockId, deviceId: item.deviceId, relPath: dockFile.relPath },
-      });
-      return this.get(item.id)!;
-    }).immediate();
+          )
+          .run(
+            item.id,
+            item.sha256,
+            item.size,
+            item.originalName,
+            item.dockId,
+            item.deviceId,
+            at,
+            item.spoolPath,
+            item.sidecar === null ? null : JSON.stringify(item.sidecar),
+            JSON.stringify(item.elements),
+            JSON.stringify(item.elementSources),
+            JSON.stringify(item.missing),
+            at,
+          );
+        this.insertDockFile({ ...dockFile, evidenceId: item.id });
+        this.audit.append({
+          actor,
+          action: 'received',
+          evidenceId: item.id,
+          details: {
+            sha256: item.sha256,
+            size: item.size,
+            originalName: item.originalName,
+            dockId: item.dockId,
+            deviceId: item.deviceId,
+            relPath: dockFile.relPath,
+          },
+        });
+        return this.get(item.id)!;
+      })
+      .immediate();
+  }
+
+  /** An item rebuilt from the archive by `reindex`, with the objects found there. */
+  insertRebuilt(
+    r: Omit<
+      EvidenceRecord,
+      'resumeState' | 'stage' | 'error' | 'attempts' | 'nextAttemptAt' | 'spoolPath' | 'progress' | 'updatedAt'
+    >,
+    objects: { key: string; kind: ArchiveObjectRecord['kind']; sha256: string; size: number; hashed: boolean }[],
+    actor: string,
+  ): void {
+    this.db
+      .transaction(() => {
+        this.db
+          .prepare(
+            `INSERT INTO evidence (id, sha256, size, original_name, dock_id, device_id, received_at, state, annotation, sidecar, elements,
+             element_sources, missing, media, derivative, manifest_rev, manifest_sha256, legal_hold, retain_until, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            r.id,
+            r.sha256,
+            r.size,
+            r.originalName,
+            r.dockId,
+            r.deviceId,
+            r.receivedAt,
+            r.state,
+            JSON.stringify(r.annotation),
+            r.sidecar === null ? null : JSON.stringify(r.sidecar),
+            JSON.stringify(r.elements),
+            JSON.stringify(r.elementSources),
+            JSON.stringify(r.missing),
+            r.media === null ? null : JSON.stringify(r.media),
+            r.derivative === null ? null : JSON.stringify(r.derivative),
+            r.manifestRev,
+            r.manifestSha256,
+            r.legalHold ? 1 : 0,
+            r.retainUntil,
+            nowIso(),
+          );
+        for (const o of objects) {
+          this.recordArchiveObject({
+            key: o.key,
+            evidenceId: r.id,
+            kind: o.kind,
+            sha256: o.sha256,
+            size: o.size,
+            versionId: null,
+            backendChecksum: null,
+            retainUntil: r.retainUntil,
+            legalHold: r.legalHold,
+          });
+          if (o.hashed) this.markObjectVerified(o.key);
+        }
+        this.audit.append({
+          actor,
+          action: 'reindexed',
+          evidenceId: r.id,
+          details: { state: r.state, manifestRevision: r.manifestRev, objects: objects.length },
+        });
+      })
+      .immediate();
   }
 
   /** The same content docked again: remembered against the existing item, never a second item. */
-  recordRedock(evidenceId: string, dockFile: Omit<DockFileRecord, 'id' | 'evidenceId' | 'seenAt' | 'releasedAt' | 'releaseAction'>, actor: string): void {
-    this.db.transaction(() => {
-      if (this.findDockFile(dockFile.dockId, dockFile.relPath, dockFile.size, dockFile.mtimeMs)) return;
-      this.insertDockFile({ ...dockFile, evidenceId });
-      this.audit.append({ actor, action: 'redocked', evidenceId, details: { dockId: dockFile.dockId, relPath: dockFile.relPath, deviceId: dockFile.deviceId } });
-    }).immediate();
+  recordRedock(
+    evidenceId: string,
+    dockFile: Omit<DockFileRecord, 'id' | 'evidenceId' | 'seenAt' | 'releasedAt' | 'releaseAction'>,
+    actor: string,
+  ): void {
+    this.db
+      .transaction(() => {
+        if (this.findDockFile(dockFile.dockId, dockFile.relPath, dockFile.size, dockFile.mtimeMs)) return;
+        this.insertDockFile({ ...dockFile, evidenceId });
+        this.audit.append({
+          actor,
+          action: 'redocked',
+          evidenceId,
+          details: { dockId: dockFile.dockId, relPath: dockFile.relPath, deviceId: dockFile.deviceId },
+        });
+      })
+      .immediate();
   }
 
   private insertDockFile(f: Omit<DockFileRecord, 'id' | 'seenAt' | 'releasedAt' | 'releaseAction'>): void {
     this.db
       .prepare(
-        `INSERT OR IGNORE INTO dock_files (dock_id, rel_path, size, mtime_ms, sha256, evidence_id, device_id, seen_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR IGNORE INTO dock_files (dock_id, rel_path, size, mtime_ms, ino, ctime_ms, sha256, evidence_id, device_id, seen_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(f.dockId, f.relPath, f.size, Math.trunc(f.mtimeMs), f.sha256, f.evidenceId, f.deviceId, nowIso());
+      .run(
+        f.dockId,
+        f.relPath,
+        f.size,
+        Math.trunc(f.mtimeMs),
+        f.ino,
+        f.ctimeMs === null ? null : Math.trunc(f.ctimeMs),
+        f.sha256,
+        f.evidenceId,
+        f.deviceId,
+        nowIso(),
+      );
   }
 
   findDockFile(dockId: string, relPath: string, size: number, mtimeMs: number): DockFileRecord | null {
@@ -300,28 +409,41 @@ export class EvidenceRepo {
   }
 
   markDockFileReleased(file: DockFileRecord, action: 'kept' | 'deleted' | 'gone', actor: string): void {
-    this.db.transaction(() => {
-      this.db.prepare('UPDATE dock_files SET released_at = ?, release_action = ? WHERE id = ?').run(nowIso(), action, file.id);
-      this.audit.append({ actor, action: 'dock-file-released', evidenceId: file.evidenceId, details: { dockId: file.dockId, relPath: file.relPath, release: action } });
-    }).immediate();
+    this.db
+      .transaction(() => {
+        this.db
+          .prepare('UPDATE dock_files SET released_at = ?, release_action = ? WHERE id = ?')
+          .run(nowIso(), action, file.id);
+        this.audit.append({
+          actor,
+          action: 'dock-file-released',
+          evidenceId: file.evidenceId,
+          details: { dockId: file.dockId, relPath: file.relPath, release: action },
+        });
+      })
+      .immediate();
   }
 
   /** Applies a patch and (optionally) its audit row in one transaction. */
   update(id: string, patch: EvidencePatch, audit?: AuditEntry): EvidenceRecord {
-    return this.db.transaction(() => {
-      const sets: string[] = ['updated_at = ?'];
-      const args: unknown[] = [nowIso()];
-      for (const [k, v] of Object.entries(patch) as [keyof EvidencePatch, unknown][]) {
-        if (v === undefined) continue;
-        sets.push(`${COLUMN[k]} = ?`);
-        args.push(JSON_COLUMNS.has(k) ? (v === null ? null : JSON.stringify(v)) : typeof v === 'boolean' ? (v ? 1 : 0) : v);
-      }
-      args.push(id);
-      const res = this.db.prepare(`UPDATE evidence SET ${sets.join(', ')} WHERE id = ?`).run(...args);
-      if (res.changes !== 1) throw new Error(`evidence ${id} not found`);
-      if (audit) this.audit.append({ ...audit, evidenceId: id });
-      return this.get(id)!;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const sets: string[] = ['updated_at = ?'];
+        const args: unknown[] = [nowIso()];
+        for (const [k, v] of Object.entries(patch) as [keyof EvidencePatch, unknown][]) {
+          if (v === undefined) continue;
+          sets.push(`${COLUMN[k]} = ?`);
+          args.push(
+            JSON_COLUMNS.has(k) ? (v === null ? null : JSON.stringify(v)) : typeof v === 'boolean' ? (v ? 1 : 0) : v,
+          );
+        }
+        args.push(id);
+        const res = this.db.prepare(`UPDATE evidence SET ${sets.join(', ')} WHERE id = ?`).run(...args);
+        if (res.changes !== 1) throw new Error(`evidence ${id} not found`);
+        if (audit) this.audit.append({ ...audit, evidenceId: id });
+        return this.get(id)!;
+      })
+      .immediate();
   }
 
   /** Items whose state has work to do and whose back-off (if any) has run out, oldest first. */
@@ -335,17 +457,25 @@ export class EvidenceRepo {
          ORDER BY received_at, id LIMIT ?`,
       )
       .all(...states, now, ...states, now, limit + exclude.size) as RawEvidence[];
-    return rows.filter((r) => !exclude.has(r.id)).slice(0, limit).map(fromRaw);
+    return rows
+      .filter((r) => !exclude.has(r.id))
+      .slice(0, limit)
+      .map(fromRaw);
   }
 
   nextDueAt(): string | null {
-    const r = this.db.prepare(`SELECT MIN(next_attempt_at) AS t FROM evidence WHERE next_attempt_at IS NOT NULL`).get() as { t: string | null };
+    const r = this.db
+      .prepare(`SELECT MIN(next_attempt_at) AS t FROM evidence WHERE next_attempt_at IS NOT NULL`)
+      .get() as { t: string | null };
     return r.t;
   }
 
   countsByState(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const r of this.db.prepare('SELECT state, COUNT(*) AS n FROM evidence GROUP BY state').all() as { state: string; n: number }[]) {
+    for (const r of this.db.prepare('SELECT state, COUNT(*) AS n FROM evidence GROUP BY state').all() as {
+      state: string;
+      n: number;
+    }[]) {
       out[r.state] = r.n;
     }
     return out;
@@ -354,15 +484,30 @@ export class EvidenceRepo {
   list(f: EvidenceFilter = {}): EvidenceRecord[] {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (f.caseNumber !== undefined) (where.push(`json_extract(elements, '$.caseNumber') = ?`), args.push(f.caseNumber));
-    if (f.state !== undefined) (where.push('(state = ? OR (state = \'failed\' AND ? = \'failed\'))'), args.push(f.state, f.state));
+    if (f.caseNumber !== undefined) {
+      where.push(`json_extract(elements, '$.caseNumber') = ?`);
+      args.push(f.caseNumber);
+    }
+    if (f.state !== undefined) {
+      where.push("(state = ? OR (state = 'failed' AND ? = 'failed'))");
+      args.push(f.state, f.state);
+    }
     if (f.collector !== undefined) {
       where.push(`(json_extract(elements, '$.collector.name') = ? OR json_extract(elements, '$.collector.id') = ?)`);
       args.push(f.collector, f.collector);
     }
-    if (f.from !== undefined) (where.push('received_at >= ?'), args.push(f.from));
-    if (f.to !== undefined) (where.push('received_at < ?'), args.push(f.to));
-    if (f.after) (where.push('(received_at, id) > (?, ?)'), args.push(f.after.receivedAt, f.after.id));
+    if (f.from !== undefined) {
+      where.push('received_at >= ?');
+      args.push(f.from);
+    }
+    if (f.to !== undefined) {
+      where.push('received_at < ?');
+      args.push(f.to);
+    }
+    if (f.after) {
+      where.push('(received_at, id) > (?, ?)');
+      args.push(f.after.receivedAt, f.after.id);
+    }
     const limit = Math.min(Math.max(f.limit ?? 100, 1), 1000);
     const sql = `SELECT * FROM evidence ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY received_at, id LIMIT ?`;
     return (this.db.prepare(sql).all(...args, limit) as RawEvidence[]).map(fromRaw);
@@ -376,7 +521,18 @@ export class EvidenceRepo {
          ON CONFLICT(key) DO UPDATE SET version_id = COALESCE(excluded.version_id, version_id),
            backend_checksum = COALESCE(excluded.backend_checksum, backend_checksum)`,
       )
-      .run(o.key, o.evidenceId, o.kind, o.sha256, o.size, o.versionId, o.backendChecksum, o.retainUntil, o.legalHold ? 1 : 0, nowIso());
+      .run(
+        o.key,
+        o.evidenceId,
+        o.kind,
+        o.sha256,
+        o.size,
+        o.versionId,
+        o.backendChecksum,
+        o.retainUntil,
+        o.legalHold ? 1 : 0,
+        nowIso(),
+      );
   }
 
   markObjectVerified(key: string): void {
@@ -384,21 +540,24 @@ export class EvidenceRepo {
   }
 
   archiveObjects(evidenceId: string): ArchiveObjectRecord[] {
-    return (this.db.prepare('SELECT * FROM archive_objects WHERE evidence_id = ? ORDER BY key').all(evidenceId) as Record<string, unknown>[]).map(
-      (r) => ({
-        key: r.key as string,
-        evidenceId: r.evidence_id as string | null,
-        kind: r.kind as ArchiveObjectRecord['kind'],
-        sha256: r.sha256 as string,
-        size: r.size as number,
-        versionId: r.version_id as string | null,
-        backendChecksum: r.backend_checksum as string | null,
-        retainUntil: r.retain_until as string | null,
-        legalHold: r.legal_hold === 1,
-        storedAt: r.stored_at as string,
-        verifiedAt: r.verified_at as string | null,
-      }),
-    );
+    return (
+      this.db.prepare('SELECT * FROM archive_objects WHERE evidence_id = ? ORDER BY key').all(evidenceId) as Record<
+        string,
+        unknown
+      >[]
+    ).map((r) => ({
+      key: r.key as string,
+      evidenceId: r.evidence_id as string | null,
+      kind: r.kind as ArchiveObjectRecord['kind'],
+      sha256: r.sha256 as string,
+      size: r.size as number,
+      versionId: r.version_id as string | null,
+      backendChecksum: r.backend_checksum as string | null,
+      retainUntil: r.retain_until as string | null,
+      legalHold: r.legal_hold === 1,
+      storedAt: r.stored_at as string,
+      verifiedAt: r.verified_at as string | null,
+    }));
   }
 
   appendAudit(entry: AuditEntry): void {
@@ -413,6 +572,8 @@ function dockFileFromRaw(r: Record<string, unknown>): DockFileRecord {
     relPath: r.rel_path as string,
     size: r.size as number,
     mtimeMs: r.mtime_ms as number,
+    ino: r.ino as number | null,
+    ctimeMs: r.ctime_ms as number | null,
     sha256: r.sha256 as string,
     evidenceId: r.evidence_id as string,
     deviceId: r.device_id as string | null,

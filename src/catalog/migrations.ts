@@ -65,6 +65,8 @@ export const MIGRATIONS: Migration[] = [
         rel_path       TEXT NOT NULL,
         size           INTEGER NOT NULL,
         mtime_ms       INTEGER NOT NULL,
+        ino            INTEGER,
+        ctime_ms       INTEGER,
         sha256         TEXT NOT NULL,
         evidence_id    TEXT NOT NULL REFERENCES evidence(id),
         device_id      TEXT,

@@ -30,7 +30,15 @@ export function summarize(e: EvidenceRecord): EvidenceSummary {
     deviceId: e.deviceId,
     receivedAt: e.receivedAt,
     missing: e.missing,
-    ...(e.state === 'failed' ? { stage: e.stage ?? undefined, error: e.error ?? undefined, resumeState: e.resumeState, attempts: e.attempts, nextAttemptAt: e.nextAttemptAt } : {}),
+    ...(e.state === 'failed'
+      ? {
+          stage: e.stage ?? undefined,
+          error: e.error ?? undefined,
+          resumeState: e.resumeState,
+          attempts: e.attempts,
+          nextAttemptAt: e.nextAttemptAt,
+        }
+      : {}),
     ...(e.progress !== null ? { progress: e.progress } : {}),
   };
 }

@@ -26,7 +26,10 @@ export function cliConfig(opts: GlobalOptions): Config {
 export function openCatalogFor(config: Config, opts: { mustExist?: boolean } = {}): CatalogHandle {
   const file = catalogPath(config.dataDir);
   if (opts.mustExist !== false && !fs.existsSync(file)) {
-    throw new SealdockError('NOT_FOUND', `no catalog at ${file}: has the daemon been started with this config (dataDir ${config.dataDir})?`);
+    throw new SealdockError(
+      'NOT_FOUND',
+      `no catalog at ${file}: has the daemon been started with this config (dataDir ${config.dataDir})?`,
+    );
   }
   const db = openCatalog(file);
   const repo = new EvidenceRepo(db);

@@ -10,9 +10,9 @@ import { registerAnnotate } from './commands/annotate.js';
 import { registerAudit } from './commands/audit.js';
 import { registerDevices } from './commands/devices.js';
 import { registerSeal } from './commands/seal.js';
+import { registerArchiveAdmin } from './commands/archive-admin.js';
 import { registerTokens } from './commands/tokens.js';
 import { registerVerify } from './commands/verify.js';
-
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -31,6 +31,7 @@ export function buildProgram(): Command {
   registerAudit(program, globals);
   registerVerify(program, globals);
   registerSeal(program, globals);
+  registerArchiveAdmin(program, globals);
   registerTokens(program, globals);
   const override = (c: Command): void => {
     c.exitOverride();
@@ -42,7 +43,8 @@ export function buildProgram(): Command {
 
 export function exitCodeFor(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
-  if (isSealdockError(err, 'USAGE') || isSealdockError(err, 'BAD_INPUT') || isSealdockError(err, 'ELEMENT_INVALID')) return EXIT.usage;
+  if (isSealdockError(err, 'USAGE') || isSealdockError(err, 'BAD_INPUT') || isSealdockError(err, 'ELEMENT_INVALID'))
+    return EXIT.usage;
   if (isSealdockError(err, 'VERIFY_FAILED')) return EXIT.verifyFailed;
   return EXIT.failure;
 }

@@ -108,7 +108,9 @@ function checkConsistency(config: Config): void {
   if (problems.length) throw new SealdockError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`);
 }
 
-export function loadConfig(opts: { file?: string | undefined; env?: NodeJS.ProcessEnv; cwd?: string } = {}): LoadedConfig {
+export function loadConfig(
+  opts: { file?: string | undefined; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): LoadedConfig {
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
   const sources = [DEFAULT_CONFIG_PATH];
@@ -125,10 +127,16 @@ export function loadConfig(opts: { file?: string | undefined; env?: NodeJS.Proce
   const parsed = ConfigSchema.safeParse(merged);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
-      const key = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+      const key = issue.path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+        .join('')
+        .replace(/^\./, '');
       return `${key || '(top level)'}: ${issue.message}`;
     });
-    throw new SealdockError('CONFIG_INVALID', `invalid configuration (${sources.join(' ← ')}):\n  ${lines.join('\n  ')}`);
+    throw new SealdockError(
+      'CONFIG_INVALID',
+      `invalid configuration (${sources.join(' ← ')}):\n  ${lines.join('\n  ')}`,
+    );
   }
   checkConsistency(parsed.data);
   return { config: resolvePaths(parsed.data, cwd), sources };

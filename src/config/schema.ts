@@ -13,7 +13,9 @@ export const DockSchema = z.strictObject({
   purpose: nullableString,
   release: z.enum(['keep', 'delete']).default('keep'),
   timezone: nullableString,
-  fileNamePatterns: z.array(nonEmpty).default(['device_datetime_seq', 'date_time_any', 'prefix_date_time', 'dashed_date_time', 'compact_14_digits']),
+  fileNamePatterns: z
+    .array(nonEmpty)
+    .default(['device_datetime_seq', 'date_time_any', 'prefix_date_time', 'dashed_date_time', 'compact_14_digits']),
 });
 
 export const ConfigSchema = z.strictObject({
@@ -24,7 +26,11 @@ export const ConfigSchema = z.strictObject({
     quietPeriodMs: z.number().int().min(0).max(3_600_000),
     pollIntervalMs: z.number().int().min(50).max(600_000),
     maxFileBytes: z.number().int().positive(),
-    sidecarMaxBytes: z.number().int().positive().max(10 * 1024 * 1024),
+    sidecarMaxBytes: z
+      .number()
+      .int()
+      .positive()
+      .max(10 * 1024 * 1024),
   }),
   media: z.strictObject({
     ffmpegPath: nonEmpty,
@@ -90,7 +96,9 @@ export const ConfigSchema = z.strictObject({
     enabled: z.boolean(),
     host: nonEmpty,
     port: z.number().int().min(0).max(65535),
-    tls: z.strictObject({ keyFile: nullableString, certFile: nullableString }).default({ keyFile: null, certFile: null }),
+    tls: z
+      .strictObject({ keyFile: nullableString, certFile: nullableString })
+      .default({ keyFile: null, certFile: null }),
     maxUploadBytes: z.number().int().positive().default(68_719_476_736),
     maxHeaderBytes: z.number().int().min(1024).max(1_048_576).default(16_384),
     maxUrlLength: z.number().int().min(256).max(65_536).default(4096),

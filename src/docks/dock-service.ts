@@ -71,7 +71,12 @@ export class DockService {
   private track(dock: DockConfig, absPath: string): void {
     if (isIgnoredName(path.basename(absPath))) return;
     const existing = this.tracked.get(absPath);
-    this.tracked.set(absPath, { dock, obs: existing?.obs, retryAt: existing?.retryAt ?? 0, failures: existing?.failures ?? 0 });
+    this.tracked.set(absPath, {
+      dock,
+      obs: existing?.obs,
+      retryAt: existing?.retryAt ?? 0,
+      failures: existing?.failures ?? 0,
+    });
   }
 
   private async tick(): Promise<void> {
@@ -87,7 +92,8 @@ export class DockService {
           continue;
         }
         if (!st.isFile()) {
-          if (st.isSymbolicLink()) this.deps.log.warn({ dockId: t.dock.id, path: absPath }, 'symbolic link on dock ignored');
+          if (st.isSymbolicLink())
+            this.deps.log.warn({ dockId: t.dock.id, path: absPath }, 'symbolic link on dock ignored');
           this.tracked.delete(absPath);
           continue;
         }
@@ -120,10 +126,20 @@ export class DockService {
     const obs = t.obs;
     this.inFlight.add(absPath);
     const job = this.deps.intake
-      .ingestDockFile({ dock: t.dock, relPath: rel, absPath, deviceId: deviceIdFor(t.dock.layout, parts), size: obs.size, mtimeMs: obs.mtimeMs })
+      .ingestDockFile({
+        dock: t.dock,
+        relPath: rel,
+        absPath,
+        deviceId: deviceIdFor(t.dock.layout, parts),
+        size: obs.size,
+        mtimeMs: obs.mtimeMs,
+      })
       .then((result) => {
         if (result.kind === 'changed') {
-          this.deps.log.info({ dockId: t.dock.id, relPath: rel, reason: result.reason }, 'file not finished yet; waiting');
+          this.deps.log.info(
+            { dockId: t.dock.id, relPath: rel, reason: result.reason },
+            'file not finished yet; waiting',
+          );
           t.obs = undefined;
           return;
         }
@@ -134,7 +150,10 @@ export class DockService {
       .catch((err: unknown) => {
         t.failures++;
         t.retryAt = Date.now() + Math.min(1000 * 2 ** t.failures, 300_000);
-        this.deps.log.error({ dockId: t.dock.id, relPath: rel, err: errorMessage(err), failures: t.failures }, 'intake failed; the dock file is kept and will be retried');
+        this.deps.log.error(
+          { dockId: t.dock.id, relPath: rel, err: errorMessage(err), failures: t.failures },
+          'intake failed; the dock file is kept and will be retried',
+        );
       })
       .finally(() => {
         this.inFlight.delete(absPath);

@@ -16,8 +16,11 @@ export async function releaseDockFiles(
 ): Promise<void> {
   const item = deps.repo.get(evidenceId);
   if (!item) return;
-  const originalArchived = deps.repo.archiveObjects(evidenceId).some((o) => o.kind === 'original' && o.verifiedAt && o.sha256 === item.sha256);
-  if (!originalArchived) throw new Error(`refusing to release dock files of ${evidenceId}: original not verified in the archive`);
+  const originalArchived = deps.repo
+    .archiveObjects(evidenceId)
+    .some((o) => o.kind === 'original' && o.verifiedAt && o.sha256 === item.sha256);
+  if (!originalArchived)
+    throw new Error(`refusing to release dock files of ${evidenceId}: original not verified in the archive`);
 
   for (const file of deps.repo.unreleasedDockFiles(evidenceId)) {
     const dock = deps.config.docks.find((d) => d.id === file.dockId);
@@ -32,9 +35,20 @@ export async function releaseDockFiles(
       deps.repo.markDockFileReleased(file, 'gone', actor);
       continue;
     }
-    // Same name, same size and mtime is not enough to delete evidence: the bytes must match.
-    if (!st.isFile() || st.size !== file.size || Math.trunc(st.mtimeMs) !== file.mtimeMs || (await sha256File(abs)).sha256 !== file.sha256) {
-      deps.log.warn({ evidenceId, dockId: dock.id, relPath: file.relPath }, 'dock file changed since intake; kept, and it will be taken as new footage');
+    // Same name, size and mtime is not enough to delete evidence: the bytes must be the archived ones.
+    // The same inode with an unchanged ctime proves it (nobody can set ctime); otherwise re-read it.
+    const untouched =
+      st.isFile() && st.ino === file.ino && file.ctimeMs !== null && Math.trunc(st.ctimeMs) === file.ctimeMs;
+    if (
+      !st.isFile() ||
+      st.size !== file.size ||
+      Math.trunc(st.mtimeMs) !== file.mtimeMs ||
+      (!untouched && (await sha256File(abs)).sha256 !== file.sha256)
+    ) {
+      deps.log.warn(
+        { evidenceId, dockId: dock.id, relPath: file.relPath },
+        'dock file changed since intake; kept, and it will be taken as new footage',
+      );
       deps.repo.markDockFileReleased(file, 'kept', actor);
       continue;
     }

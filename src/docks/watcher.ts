@@ -36,7 +36,9 @@ export class DockWatcher {
     this.watcher.on('add', (p: string) => this.events.onCandidate(p));
     this.watcher.on('change', (p: string) => this.events.onCandidate(p));
     this.watcher.on('unlink', (p: string) => this.events.onGone(p));
-    this.watcher.on('error', (err: unknown) => this.events.onError(err instanceof Error ? err : new Error(String(err))));
+    this.watcher.on('error', (err: unknown) =>
+      this.events.onError(err instanceof Error ? err : new Error(String(err))),
+    );
     await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
   }
 

@@ -18,7 +18,13 @@ export interface ResolvedElements {
   missing: ElementKey[];
 }
 
-const ORDER: ('annotation' | 'sidecar' | 'binding' | 'dock' | 'media')[] = ['annotation', 'sidecar', 'binding', 'dock', 'media'];
+const ORDER: ('annotation' | 'sidecar' | 'binding' | 'dock' | 'media')[] = [
+  'annotation',
+  'sidecar',
+  'binding',
+  'dock',
+  'media',
+];
 
 export function resolveElements(c: ElementCandidates): ResolvedElements {
   const elements: Elements = {};
@@ -28,7 +34,9 @@ export function resolveElements(c: ElementCandidates): ResolvedElements {
       const value = c[source]?.[key];
       if (value === undefined) continue;
       (elements as Record<string, unknown>)[key] = value;
-      sources[key] = (source === 'media' && key === 'recordedAt' ? c.mediaRecordedAtSource ?? 'media' : source) as ElementSource;
+      sources[key] = (
+        source === 'media' && key === 'recordedAt' ? (c.mediaRecordedAtSource ?? 'media') : source
+      ) as ElementSource;
       break;
     }
   }

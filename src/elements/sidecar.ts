@@ -6,7 +6,8 @@ import type { Elements } from './types.js';
 export type SidecarOutcome = { ok: true; elements: Elements } | { ok: false; problems: string[] };
 
 export function parseSidecar(bytes: Buffer, opts: { maxBytes: number; caseNumberPattern: string }): SidecarOutcome {
-  if (bytes.length > opts.maxBytes) return { ok: false, problems: [`sidecar is ${bytes.length} bytes; the limit is ${opts.maxBytes}`] };
+  if (bytes.length > opts.maxBytes)
+    return { ok: false, problems: [`sidecar is ${bytes.length} bytes; the limit is ${opts.maxBytes}`] };
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -20,6 +21,7 @@ export function parseSidecar(bytes: Buffer, opts: { maxBytes: number; caseNumber
   } catch (err) {
     return { ok: false, problems: [`sidecar is not valid JSON: ${(err as Error).message}`] };
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return { ok: false, problems: ['sidecar must be a JSON object'] };
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    return { ok: false, problems: ['sidecar must be a JSON object'] };
   return validateElements(doc, opts.caseNumberPattern);
 }

@@ -29,24 +29,40 @@ function isRealDate(s: string): boolean {
   return !Number.isNaN(Date.parse(s)) && d <= new Date(Date.UTC(y, m, 0)).getUTCDate();
 }
 
-export const recordedAtSchema = z.union([
-  isoWithOffset.transform((start): RecordedAt => ({ start })),
-  z.strictObject({ start: isoWithOffset, durationSeconds: z.number().nonnegative().max(7 * 86400).optional() }),
-], { error: 'must be an ISO 8601 date-time with an offset (e.g. 2026-11-20T08:15:00+08:00) or { start, durationSeconds }' });
+export const recordedAtSchema = z.union(
+  [
+    isoWithOffset.transform((start): RecordedAt => ({ start })),
+    z.strictObject({
+      start: isoWithOffset,
+      durationSeconds: z
+        .number()
+        .nonnegative()
+        .max(7 * 86400)
+        .optional(),
+    }),
+  ],
+  {
+    error:
+      'must be an ISO 8601 date-time with an offset (e.g. 2026-11-20T08:15:00+08:00) or { start, durationSeconds }',
+  },
+);
 
-export const placeSchema = z.union([
-  text(500).transform((t): Place => ({ text: t })),
-  z.strictObject({
-    text: text(500),
-    lat: z.number().min(-90).max(90).optional(),
-    lon: z.number().min(-180).max(180).optional(),
-  }),
-], { error: 'must be non-empty text (≤ 500) or { text, lat (−90…90), lon (−180…180) }' });
+export const placeSchema = z.union(
+  [
+    text(500).transform((t): Place => ({ text: t })),
+    z.strictObject({
+      text: text(500),
+      lat: z.number().min(-90).max(90).optional(),
+      lon: z.number().min(-180).max(180).optional(),
+    }),
+  ],
+  { error: 'must be non-empty text (≤ 500) or { text, lat (−90…90), lon (−180…180) }' },
+);
 
-export const collectorSchema = z.union([
-  text(200).transform((name): Collector => ({ name })),
-  z.strictObject({ name: text(200), id: text(64).optional() }),
-], { error: 'must be a non-empty name (≤ 200, no control characters) or { name, id }' });
+export const collectorSchema = z.union(
+  [text(200).transform((name): Collector => ({ name })), z.strictObject({ name: text(200), id: text(64).optional() })],
+  { error: 'must be a non-empty name (≤ 200, no control characters) or { name, id }' },
+);
 
 export function elementsSchema(caseNumberPattern: string) {
   const re = new RegExp(caseNumberPattern, 'u');

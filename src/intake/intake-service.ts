@@ -42,6 +42,8 @@ interface Admission {
   originalName: string;
   deviceId: string | null;
   mtimeMs: number;
+  ino: number | null;
+  ctimeMs: number | null;
   sidecar: SidecarRecord | null;
 }
 
@@ -63,18 +65,33 @@ export class IntakeService {
     // O_NOFOLLOW: a symbolic link planted on a dock is never followed; O_NONBLOCK: a FIFO cannot hang us.
     const fh = await fsp.open(c.absPath, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
     let temp: SpooledTemp | null = null;
+    let identity: { ino: number; ctimeMs: number };
     try {
       const before = await fh.stat();
+      identity = { ino: before.ino, ctimeMs: before.ctimeMs };
       if (!before.isFile()) throw new SealdockError('BAD_INPUT', `${c.relPath} is not a regular file`);
-      if (before.size !== c.size || before.mtimeMs !== c.mtimeMs) return { kind: 'changed', reason: 'changed since it was seen stable' };
+      if (before.size !== c.size || before.mtimeMs !== c.mtimeMs)
+        return { kind: 'changed', reason: 'changed since it was seen stable' };
       if (before.size > config.intake.maxFileBytes) {
-        throw new SealdockError('PAYLOAD_TOO_LARGE', `${c.relPath} is ${before.size} bytes; the intake limit is ${config.intake.maxFileBytes}`);
+        throw new SealdockError(
+          'PAYLOAD_TOO_LARGE',
+          `${c.relPath} is ${before.size} bytes; the intake limit is ${config.intake.maxFileBytes}`,
+        );
       }
-      temp = await spool.receive(fh.createReadStream({ highWaterMark: 1024 * 1024, autoClose: false }), config.intake.maxFileBytes);
+      temp = await spool.receive(
+        fh.createReadStream({ highWaterMark: 1024 * 1024, autoClose: false }),
+        config.intake.maxFileBytes,
+      );
       // Re-check after copying: a slow (e.g. SMB) copy can pause longer than the quiet period.
       const after = await fh.stat();
       const named = await fsp.lstat(c.absPath).catch(() => null);
-      if (after.size !== temp.size || after.mtimeMs !== before.mtimeMs || !named || named.ino !== before.ino) {
+      if (
+        after.size !== temp.size ||
+        after.mtimeMs !== before.mtimeMs ||
+        after.ctimeMs !== before.ctimeMs ||
+        !named ||
+        named.ino !== before.ino
+      ) {
         await spool.discard(temp);
         return { kind: 'changed', reason: 'changed while it was being copied' };
       }
@@ -91,6 +108,7 @@ export class IntakeService {
       originalName: path.posix.basename(c.relPath),
       deviceId: c.deviceId,
       mtimeMs: c.mtimeMs,
+      ...identity,
       sidecar,
     });
   }
@@ -105,7 +123,10 @@ export class IntakeService {
     const temp = await this.deps.spool.receive(body, this.deps.config.intake.maxFileBytes);
     if (opts.expectedSha256 && opts.expectedSha256.toLowerCase() !== temp.sha256) {
       await this.deps.spool.discard(temp);
-      throw new SealdockError('DIGEST_MISMATCH', `x-content-sha256 was ${opts.expectedSha256} but the body hashes to ${temp.sha256}; nothing was kept`);
+      throw new SealdockError(
+        'DIGEST_MISMATCH',
+        `x-content-sha256 was ${opts.expectedSha256} but the body hashes to ${temp.sha256}; nothing was kept`,
+      );
     }
     return this.admit(temp, {
       dock,
@@ -113,6 +134,8 @@ export class IntakeService {
       originalName: name,
       deviceId: opts.deviceId ?? null,
       mtimeMs: Date.now(),
+      ino: null,
+      ctimeMs: null,
       sidecar: opts.sidecar ? { name: 'request', elements: opts.sidecar } : null,
     });
   }
@@ -132,9 +155,13 @@ export class IntakeService {
     try {
       const st = await fh.stat();
       if (!st.isFile()) return { name, problems: ['sidecar is not a regular file'] };
-      if (st.size > intake.sidecarMaxBytes) return { name, problems: [`sidecar is ${st.size} bytes; the limit is ${intake.sidecarMaxBytes}`] };
+      if (st.size > intake.sidecarMaxBytes)
+        return { name, problems: [`sidecar is ${st.size} bytes; the limit is ${intake.sidecarMaxBytes}`] };
       const bytes = await fh.readFile();
-      const parsed = parseSidecar(bytes, { maxBytes: intake.sidecarMaxBytes, caseNumberPattern: elements.caseNumberPattern });
+      const parsed = parseSidecar(bytes, {
+        maxBytes: intake.sidecarMaxBytes,
+        caseNumberPattern: elements.caseNumberPattern,
+      });
       return parsed.ok ? { name, elements: parsed.elements } : { name, problems: parsed.problems };
     } finally {
       await fh.close();
@@ -143,12 +170,24 @@ export class IntakeService {
 
   private async admit(temp: SpooledTemp, a: Admission): Promise<IntakeResult> {
     const { repo, spool, log } = this.deps;
-    const dockFile = { dockId: a.dock.id, relPath: a.relPath, size: temp.size, mtimeMs: a.mtimeMs, sha256: temp.sha256, deviceId: a.deviceId };
+    const dockFile = {
+      dockId: a.dock.id,
+      relPath: a.relPath,
+      size: temp.size,
+      mtimeMs: a.mtimeMs,
+      ino: a.ino,
+      ctimeMs: a.ctimeMs,
+      sha256: temp.sha256,
+      deviceId: a.deviceId,
+    };
     const existing = repo.findBySha256(temp.sha256);
     if (existing) {
       await spool.discard(temp);
       repo.recordRedock(existing.id, dockFile, DAEMON_ACTOR);
-      log.info({ evidenceId: existing.id, dockId: a.dock.id, relPath: a.relPath }, 're-docked copy of existing evidence');
+      log.info(
+        { evidenceId: existing.id, dockId: a.dock.id, relPath: a.relPath },
+        're-docked copy of existing evidence',
+      );
       return { kind: 'redock', evidenceId: existing.id };
     }
     const spoolPath = await spool.commitOriginal(temp);
@@ -178,7 +217,10 @@ export class IntakeService {
       );
     } catch (err) {
       // Two intakes of the same content raced; the loser is a re-dock of the winner.
-      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' || (err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+      if (
+        (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+        (err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+      ) {
         const winner = repo.findBySha256(temp.sha256);
         if (winner) {
           repo.recordRedock(winner.id, dockFile, DAEMON_ACTOR);
@@ -188,10 +230,21 @@ export class IntakeService {
       throw err;
     }
     if (a.sidecar?.problems) {
-      repo.appendAudit({ actor: DAEMON_ACTOR, action: 'sidecar-rejected', evidenceId: id, details: { sidecar: a.sidecar.name, problems: a.sidecar.problems } });
-      log.warn({ evidenceId: id, sidecar: a.sidecar.name, problems: a.sidecar.problems }, 'sidecar rejected whole; none of its values applied');
+      repo.appendAudit({
+        actor: DAEMON_ACTOR,
+        action: 'sidecar-rejected',
+        evidenceId: id,
+        details: { sidecar: a.sidecar.name, problems: a.sidecar.problems },
+      });
+      log.warn(
+        { evidenceId: id, sidecar: a.sidecar.name, problems: a.sidecar.problems },
+        'sidecar rejected whole; none of its values applied',
+      );
     }
-    log.info({ evidenceId: id, sha256: temp.sha256, size: temp.size, dockId: a.dock.id, relPath: a.relPath }, 'received');
+    log.info(
+      { evidenceId: id, sha256: temp.sha256, size: temp.size, dockId: a.dock.id, relPath: a.relPath },
+      'received',
+    );
     return { kind: 'new', evidence };
   }
 }

@@ -30,7 +30,8 @@ export class Spool {
 
   /** Creates the folders and removes what an interrupted run left in tmp (never named, never catalogued). */
   async init(): Promise<number> {
-    for (const d of [this.tmpDir, this.originalsDir, this.itemsDir]) await fsp.mkdir(d, { recursive: true, mode: 0o700 });
+    for (const d of [this.tmpDir, this.originalsDir, this.itemsDir])
+      await fsp.mkdir(d, { recursive: true, mode: 0o700 });
     const leftovers = await fsp.readdir(this.tmpDir);
     for (const name of leftovers) await fsp.rm(path.join(this.tmpDir, name), { force: true, recursive: true });
     return leftovers.length;
@@ -138,7 +139,10 @@ export class Spool {
     let bytes = 0;
     for (const name of await fsp.readdir(this.originalsDir)) {
       const st = await fsp.stat(path.join(this.originalsDir, name)).catch(() => null);
-      if (st?.isFile()) (files++, (bytes += st.size));
+      if (st?.isFile()) {
+        files++;
+        bytes += st.size;
+      }
     }
     return { files, bytes };
   }

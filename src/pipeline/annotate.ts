@@ -25,27 +25,46 @@ export function annotate(
   reason?: string,
 ): AnnotationResult {
   const validated = validateElements(input, deps.config.elements.caseNumberPattern);
-  if (!validated.ok) throw new SealdockError('ELEMENT_INVALID', `annotation rejected: ${validated.problems.join('; ')}`, { problems: validated.problems });
-  if (Object.keys(validated.elements).length === 0) throw new SealdockError('USAGE', 'nothing to annotate: give at least one element');
-
-  return deps.repo.db.transaction(() => {
-    const item = deps.repo.get(id);
-    if (!item) throw new SealdockError('NOT_FOUND', `no evidence ${JSON.stringify(id)}`);
-    const annotation: Elements = { ...item.annotation, ...validated.elements };
-    const resolved = resolveItemElements({ ...item, annotation }, item.media as ItemMedia | null, {
-      dock: dockOf(deps.config, item.dockId),
-      devices: deps.devices,
+  if (!validated.ok)
+    throw new SealdockError('ELEMENT_INVALID', `annotation rejected: ${validated.problems.join('; ')}`, {
+      problems: validated.problems,
     });
-    const changes = elementChanges(item.elements, resolved.elements);
-    const state = changes.length ? stateAfterAnnotation(item.state, resolved.missing.length === 0) : item.state;
-    for (const c of changes) {
-      deps.repo.appendAudit({ actor, action: 'element-changed', evidenceId: id, details: { element: c.key, old: c.old, new: c.new, source: resolved.sources[c.key] ?? null, ...(reason ? { reason } : {}) } });
-    }
-    const updated = deps.repo.update(
-      id,
-      { annotation, elements: resolved.elements, elementSources: resolved.sources, missing: resolved.missing, state },
-      state !== item.state ? { actor, action: state, details: { from: item.state, reason: 'annotation' } } : undefined,
-    );
-    return { item: updated, changes };
-  }).immediate();
+  if (Object.keys(validated.elements).length === 0)
+    throw new SealdockError('USAGE', 'nothing to annotate: give at least one element');
+
+  return deps.repo.db
+    .transaction(() => {
+      const item = deps.repo.get(id);
+      if (!item) throw new SealdockError('NOT_FOUND', `no evidence ${JSON.stringify(id)}`);
+      const annotation: Elements = { ...item.annotation, ...validated.elements };
+      const resolved = resolveItemElements({ ...item, annotation }, item.media as ItemMedia | null, {
+        dock: dockOf(deps.config, item.dockId),
+        devices: deps.devices,
+      });
+      const changes = elementChanges(item.elements, resolved.elements);
+      const state = changes.length ? stateAfterAnnotation(item.state, resolved.missing.length === 0) : item.state;
+      for (const c of changes) {
+        deps.repo.appendAudit({
+          actor,
+          action: 'element-changed',
+          evidenceId: id,
+          details: {
+            element: c.key,
+            old: c.old,
+            new: c.new,
+            source: resolved.sources[c.key] ?? null,
+            ...(reason ? { reason } : {}),
+          },
+        });
+      }
+      const updated = deps.repo.update(
+        id,
+        { annotation, elements: resolved.elements, elementSources: resolved.sources, missing: resolved.missing, state },
+        state !== item.state
+          ? { actor, action: state, details: { from: item.state, reason: 'annotation' } }
+          : undefined,
+      );
+      return { item: updated, changes };
+    })
+    .immediate();
 }

@@ -35,7 +35,12 @@ export interface ObjectToArchive {
   contentType: string;
 }
 
-export async function archiveVerified(ctx: PipelineContext, evidenceId: string, obj: ObjectToArchive, lock: LockTerms): Promise<void> {
+export async function archiveVerified(
+  ctx: PipelineContext,
+  evidenceId: string,
+  obj: ObjectToArchive,
+  lock: LockTerms,
+): Promise<void> {
   const known = ctx.repo.archiveObjects(evidenceId).find((o) => o.key === obj.key);
   if (known?.verifiedAt && known.sha256 === obj.sha256) return;
   const stored = await ctx.archive.put(obj.key, obj.source, {
@@ -58,8 +63,13 @@ export async function archiveVerified(ctx: PipelineContext, evidenceId: string, 
   });
   const check = await ctx.archive.verify(obj.key, { sha256: obj.sha256, size: obj.size });
   if (!check.ok) {
-    throw new SealdockError('VERIFY_FAILED', `archived ${obj.key} did not verify: ${check.problem ?? 'mismatch'}`, { key: obj.key });
+    throw new SealdockError('VERIFY_FAILED', `archived ${obj.key} did not verify: ${check.problem ?? 'mismatch'}`, {
+      key: obj.key,
+    });
   }
   ctx.repo.markObjectVerified(obj.key);
-  ctx.log.debug({ evidenceId, key: obj.key, method: check.method, alreadyPresent: stored.alreadyPresent }, 'archived and verified');
+  ctx.log.debug(
+    { evidenceId, key: obj.key, method: check.method, alreadyPresent: stored.alreadyPresent },
+    'archived and verified',
+  );
 }

@@ -17,7 +17,9 @@ export interface ItemMedia {
   recordedAt?: RecordedAtResult | undefined;
 }
 
-export function filenamePatterns(dock: DockConfig | undefined): (string | (typeof DEFAULT_FILENAME_PATTERNS)[number])[] {
+export function filenamePatterns(
+  dock: DockConfig | undefined,
+): (string | (typeof DEFAULT_FILENAME_PATTERNS)[number])[] {
   if (!dock) return [...DEFAULT_FILENAME_PATTERNS];
   return dock.fileNamePatterns.map((p) => DEFAULT_FILENAME_PATTERNS.find((d) => d.name === p) ?? p);
 }
@@ -49,7 +51,8 @@ export function resolveItemElements(
   if (loc) mediaElements.place = { text: `GPS ${loc.raw}`, lat: loc.lat, lon: loc.lon };
 
   // The binding in force at the recording time (corrected), falling back to any stated time.
-  const at = item.annotation.recordedAt?.start ?? item.sidecar?.elements?.recordedAt?.start ?? mediaElements.recordedAt?.start;
+  const at =
+    item.annotation.recordedAt?.start ?? item.sidecar?.elements?.recordedAt?.start ?? mediaElements.recordedAt?.start;
   const binding: Elements = {};
   if (item.deviceId && at) {
     const collector = opts.devices.collectorAt(item.deviceId, at);

@@ -44,7 +44,13 @@ export async function sealNextRevision(
   if (existing) {
     const signature = await ctx.spool.readItemFile(item.id, n.p7s);
     if (signature) {
-      return { revision, bytes: existing, sha256: sha256Hex(existing), signature, timestampToken: await ctx.spool.readItemFile(item.id, n.tsr) };
+      return {
+        revision,
+        bytes: existing,
+        sha256: sha256Hex(existing),
+        signature,
+        timestampToken: await ctx.spool.readItemFile(item.id, n.tsr),
+      };
     }
   }
   const manifest = buildManifest({
@@ -75,26 +81,54 @@ export async function sealNextRevision(
   await ctx.spool.writeItemFile(item.id, n.p7s, sealed.signature);
   if (sealed.timestampToken) await ctx.spool.writeItemFile(item.id, n.tsr, sealed.timestampToken);
   await ctx.spool.writeItemFile(item.id, n.json, bytes);
-  return { revision, bytes, sha256: sha256Hex(bytes), signature: sealed.signature, timestampToken: sealed.timestampToken ?? null };
+  return {
+    revision,
+    bytes,
+    sha256: sha256Hex(bytes),
+    signature: sealed.signature,
+    timestampToken: sealed.timestampToken ?? null,
+  };
 }
 
-export async function readSealedRevision(ctx: PipelineContext, item: EvidenceRecord, revision: number): Promise<SealedRevision | null> {
+export async function readSealedRevision(
+  ctx: PipelineContext,
+  item: EvidenceRecord,
+  revision: number,
+): Promise<SealedRevision | null> {
   const n = names(revision);
   const bytes = await ctx.spool.readItemFile(item.id, n.json);
   const signature = await ctx.spool.readItemFile(item.id, n.p7s);
   if (!bytes || !signature) return null;
-  return { revision, bytes, sha256: sha256Hex(bytes), signature, timestampToken: await ctx.spool.readItemFile(item.id, n.tsr) };
+  return {
+    revision,
+    bytes,
+    sha256: sha256Hex(bytes),
+    signature,
+    timestampToken: await ctx.spool.readItemFile(item.id, n.tsr),
+  };
 }
 
 export function elementsOfRevision(rev: SealedRevision): Manifest['elements'] {
   return parseManifest(rev.bytes).elements;
 }
 
-export async function archiveRevision(ctx: PipelineContext, item: EvidenceRecord, rev: SealedRevision, lock: LockTerms): Promise<void> {
+export async function archiveRevision(
+  ctx: PipelineContext,
+  item: EvidenceRecord,
+  rev: SealedRevision,
+  lock: LockTerms,
+): Promise<void> {
   await archiveVerified(
     ctx,
     item.id,
-    { kind: 'manifest', key: archiveKeys.manifest(item.id, rev.revision), source: { bytes: rev.bytes }, sha256: rev.sha256, size: rev.bytes.length, contentType: 'application/json' },
+    {
+      kind: 'manifest',
+      key: archiveKeys.manifest(item.id, rev.revision),
+      source: { bytes: rev.bytes },
+      sha256: rev.sha256,
+      size: rev.bytes.length,
+      contentType: 'application/json',
+    },
     lock,
   );
   await archiveVerified(

@@ -96,10 +96,21 @@ export class PipelineRunner {
     const message = errorMessage(err);
     this.ctx.repo.update(
       item.id,
-      { state: 'failed', resumeState: state, stage, error: message, attempts, nextAttemptAt: new Date(Date.now() + delay).toISOString(), progress: null },
+      {
+        state: 'failed',
+        resumeState: state,
+        stage,
+        error: message,
+        attempts,
+        nextAttemptAt: new Date(Date.now() + delay).toISOString(),
+        progress: null,
+      },
       { actor: DAEMON_ACTOR, action: 'failed', details: { stage, error: message, attempts, retryInMs: delay } },
     );
-    this.ctx.log.warn({ evidenceId: item.id, stage, err: message, attempts, retryInMs: delay }, 'stage failed; will retry');
+    this.ctx.log.warn(
+      { evidenceId: item.id, stage, err: message, attempts, retryInMs: delay },
+      'stage failed; will retry',
+    );
   }
 
   /** Running jobs (for status). */

@@ -13,17 +13,44 @@ import { sha256File } from '../util/hash.js';
 import { archiveVerified, lockTermsFor } from './archiving.js';
 import { dockOf, type PipelineContext } from './context.js';
 import { recordedAtFor, resolveItemElements, type ItemMedia } from './item-elements.js';
-import { archiveRevision, elementsOfRevision, originalKey, readSealedRevision, sealNextRevision, type ManifestDerivative } from './manifests.js';
+import {
+  archiveRevision,
+  elementsOfRevision,
+  originalKey,
+  readSealedRevision,
+  sealNextRevision,
+  type ManifestDerivative,
+} from './manifests.js';
 import { assertTransition, type Stage, type State } from './states.js';
 
 export type StageHandler = (ctx: PipelineContext, item: EvidenceRecord) => Promise<void>;
 
-function moveTo(ctx: PipelineContext, stage: Stage, item: EvidenceRecord, to: State, patch: Parameters<PipelineContext['repo']['update']>[1] = {}, details: Record<string, unknown> = {}): EvidenceRecord {
+function moveTo(
+  ctx: PipelineContext,
+  stage: Stage,
+  item: EvidenceRecord,
+  to: State,
+  patch: Parameters<PipelineContext['repo']['update']>[1] = {},
+  details: Record<string, unknown> = {},
+): EvidenceRecord {
   assertTransition(stage, to);
   return ctx.repo.update(
     item.id,
-    { ...patch, state: to, resumeState: null, stage: null, error: null, attempts: 0, nextAttemptAt: null, progress: null },
-    { actor: DAEMON_ACTOR, action: to, details: { from: item.state === 'failed' ? item.resumeState : item.state, ...details } },
+    {
+      ...patch,
+      state: to,
+      resumeState: null,
+      stage: null,
+      error: null,
+      attempts: 0,
+      nextAttemptAt: null,
+      progress: null,
+    },
+    {
+      actor: DAEMON_ACTOR,
+      action: to,
+      details: { from: item.state === 'failed' ? item.resumeState : item.state, ...details },
+    },
   );
 }
 
@@ -43,7 +70,12 @@ async function examine(ctx: PipelineContext, item: EvidenceRecord, file: string)
     };
   }
   const resolved = resolveItemElements(item, media, { dock, devices: ctx.devices });
-  return ctx.repo.update(item.id, { media, elements: resolved.elements, elementSources: resolved.sources, missing: resolved.missing });
+  return ctx.repo.update(item.id, {
+    media,
+    elements: resolved.elements,
+    elementSources: resolved.sources,
+    missing: resolved.missing,
+  });
 }
 
 /** received → preserved: original + intake manifest archived and verified, then the dock released. */
@@ -54,10 +86,18 @@ export const preserve: StageHandler = async (ctx, start) => {
   await archiveVerified(
     ctx,
     item.id,
-    { kind: 'original', key: originalKey(item), source: { path: start.spoolPath }, sha256: item.sha256, size: item.size, contentType: contentTypeOf(item.originalName) },
+    {
+      kind: 'original',
+      key: originalKey(item),
+      source: { path: start.spoolPath },
+      sha256: item.sha256,
+      size: item.size,
+      contentType: contentTypeOf(item.originalName),
+    },
     lock,
   );
-  const rev = item.manifestRev >= 1 ? await readSealedRevision(ctx, item, 1) : await sealNextRevision(ctx, item, 'intake', null);
+  const rev =
+    item.manifestRev >= 1 ? await readSealedRevision(ctx, item, 1) : await sealNextRevision(ctx, item, 'intake', null);
   if (!rev) throw new SealdockError('INTERNAL', `${item.id}: intake manifest missing from the spool`);
   await archiveRevision(ctx, item, rev, lock);
   const preserved = moveTo(
@@ -65,8 +105,17 @@ export const preserve: StageHandler = async (ctx, start) => {
     'preserve',
     item,
     'preserved',
-    { manifestRev: 1, manifestSha256: rev.sha256, retainUntil: lock.retainUntil.toISOString(), legalHold: lock.legalHold },
-    { manifest: archiveKeys.manifest(item.id, 1), retainUntil: lock.retainUntil.toISOString(), legalHold: lock.legalHold },
+    {
+      manifestRev: 1,
+      manifestSha256: rev.sha256,
+      retainUntil: lock.retainUntil.toISOString(),
+      legalHold: lock.legalHold,
+    },
+    {
+      manifest: archiveKeys.manifest(item.id, 1),
+      retainUntil: lock.retainUntil.toISOString(),
+      legalHold: lock.legalHold,
+    },
   );
   await releaseDockFiles(ctx, preserved.id, DAEMON_ACTOR);
 };
@@ -100,8 +149,17 @@ export const derive: StageHandler = async (ctx, item) => {
       const output = path.join(ctx.spool.itemDir(item.id), `derivative-${formatRevision(revision)}.mp4`);
       const key = archiveKeys.derivative(item.id, revision);
       const prior = item.derivative as (NonNullable<ManifestDerivative> & { revision: number }) | null;
-      if (prior?.revision === revision && prior.archiveKey === key && (await sha256File(output).catch(() => null))?.sha256 === prior.sha256) {
-        derivative = { archiveKey: prior.archiveKey, size: prior.size, sha256: prior.sha256, provenance: prior.provenance };
+      if (
+        prior?.revision === revision &&
+        prior.archiveKey === key &&
+        (await sha256File(output).catch(() => null))?.sha256 === prior.sha256
+      ) {
+        derivative = {
+          archiveKey: prior.archiveKey,
+          size: prior.size,
+          sha256: prior.sha256,
+          provenance: prior.provenance,
+        };
       } else {
         await fsp.mkdir(path.dirname(output), { recursive: true });
         const provenance = await ctx.media.derive({
@@ -121,28 +179,63 @@ export const derive: StageHandler = async (ctx, item) => {
   }
   const reason = revision === 2 ? 'derivation' : 'amendment';
   const rev = await sealNextRevision(ctx, item, reason, derivative);
-  moveTo(ctx, 'derive', item, 'sealed', { manifestRev: rev.revision, manifestSha256: rev.sha256 }, { revision: rev.revision, derivative: derivative?.archiveKey ?? null });
+  moveTo(
+    ctx,
+    'derive',
+    item,
+    'sealed',
+    { manifestRev: rev.revision, manifestSha256: rev.sha256 },
+    { revision: rev.revision, derivative: derivative?.archiveKey ?? null },
+  );
 };
 
 /** sealed → archived (or back to unplayable): derivative and manifest revision archived and verified. */
 export const archive: StageHandler = async (ctx, item) => {
   const rev = await readSealedRevision(ctx, item, item.manifestRev);
-  if (!rev) throw new SealdockError('INTERNAL', `${item.id}: sealed revision ${item.manifestRev} missing from the spool`);
+  if (!rev)
+    throw new SealdockError('INTERNAL', `${item.id}: sealed revision ${item.manifestRev} missing from the spool`);
   const lock = lockTermsFor(ctx, item);
   const d = item.derivative as (NonNullable<ManifestDerivative> & { revision: number }) | null;
   if (d && d.revision === rev.revision) {
     const file = path.join(ctx.spool.itemDir(item.id), `derivative-${formatRevision(rev.revision)}.mp4`);
-    await archiveVerified(ctx, item.id, { kind: 'derivative', key: d.archiveKey, source: { path: file }, sha256: d.sha256, size: d.size, contentType: 'video/mp4' }, lock);
+    await archiveVerified(
+      ctx,
+      item.id,
+      {
+        kind: 'derivative',
+        key: d.archiveKey,
+        source: { path: file },
+        sha256: d.sha256,
+        size: d.size,
+        contentType: 'video/mp4',
+      },
+      lock,
+    );
   }
   await archiveRevision(ctx, item, rev, lock);
   // Elements amended while this revision was being made: go round again for a newer revision.
   const stale = JSON.stringify(elementsOfRevision(rev)) !== JSON.stringify(item.elements);
   const playable = Boolean((item.media as ItemMedia | null)?.probe);
   if (stale && playable && item.missing.length === 0) {
-    ctx.repo.update(item.id, { state: 'deriving', retainUntil: lock.retainUntil.toISOString() }, { actor: DAEMON_ACTOR, action: 'deriving', details: { from: 'sealed', reason: 'elements changed during derivation' } });
+    ctx.repo.update(
+      item.id,
+      { state: 'deriving', retainUntil: lock.retainUntil.toISOString() },
+      {
+        actor: DAEMON_ACTOR,
+        action: 'deriving',
+        details: { from: 'sealed', reason: 'elements changed during derivation' },
+      },
+    );
     return;
   }
-  moveTo(ctx, 'archive', item, playable ? 'archived' : 'unplayable', { retainUntil: lock.retainUntil.toISOString(), legalHold: lock.legalHold }, { revision: rev.revision });
+  moveTo(
+    ctx,
+    'archive',
+    item,
+    playable ? 'archived' : 'unplayable',
+    { retainUntil: lock.retainUntil.toISOString(), legalHold: lock.legalHold },
+    { revision: rev.revision },
+  );
   await dropSpoolOriginal(ctx, item);
   await ctx.spool.removeItem(item.id);
 };
@@ -151,14 +244,21 @@ export const STAGES: Record<Stage, StageHandler> = { preserve, classify, derive,
 
 function stampTags(item: EvidenceRecord): StampTags {
   const e = item.elements;
-  const loc = e.place?.lat !== undefined && e.place.lon !== undefined ? formatIso6709({ lat: e.place.lat, lon: e.place.lon }) : undefined;
+  const loc =
+    e.place?.lat !== undefined && e.place.lon !== undefined
+      ? formatIso6709({ lat: e.place.lat, lon: e.place.lon })
+      : undefined;
   return {
     evidenceId: item.id,
     originalSha256: item.sha256,
     caseNumber: e.caseNumber,
     recordedAt: e.recordedAt?.start,
     place: e.place?.text,
-    collector: e.collector ? (e.collector.id ? `${e.collector.name} (${e.collector.id})` : e.collector.name) : undefined,
+    collector: e.collector
+      ? e.collector.id
+        ? `${e.collector.name} (${e.collector.id})`
+        : e.collector.name
+      : undefined,
     purpose: e.purpose,
     creationTimeUtc: e.recordedAt ? new Date(e.recordedAt.start).toISOString() : undefined,
     location: loc,
@@ -179,7 +279,10 @@ async function ensureOriginalInSpool(ctx: PipelineContext, item: EvidenceRecord)
   const temp = await ctx.spool.receive(await ctx.archive.read(originalKey(item)), item.size);
   if (temp.sha256 !== item.sha256) {
     await ctx.spool.discard(temp);
-    throw new SealdockError('VERIFY_FAILED', `${item.id}: original read back from the archive does not match its SHA-256`);
+    throw new SealdockError(
+      'VERIFY_FAILED',
+      `${item.id}: original read back from the archive does not match its SHA-256`,
+    );
   }
   const file = await ctx.spool.commitOriginal(temp);
   ctx.repo.update(item.id, { spoolPath: file });

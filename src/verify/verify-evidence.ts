@@ -26,6 +26,19 @@ export interface EvidenceVerification {
   objects: { key: string; ok: boolean; sha256?: string; problem?: string }[];
   problems: string[];
   latest: Manifest | null;
+  /** The manifest bytes of every revision, in order (for reindex). */
+  revisionBytes: Buffer[];
+  /** Every object of the item found in the archive, with the digest it has or is sealed to have. */
+  objectsSeen: SeenObject[];
+}
+
+export interface SeenObject {
+  key: string;
+  kind: 'original' | 'manifest' | 'signature' | 'timestamp' | 'derivative';
+  sha256: string;
+  size: number;
+  /** true when its bytes were read back and hashed in this check */
+  hashed: boolean;
 }
 
 export async function hashStream(stream: Readable): Promise<{ sha256: string; size: number }> {
@@ -46,7 +59,10 @@ async function readAll(archive: ArchiveBackend, key: string): Promise<Buffer | n
 }
 
 /** The sealed manifest revisions of an item, as stored: [revision, json, p7s, tsr]. */
-export async function readRevisions(archive: ArchiveBackend, id: string): Promise<{ revision: number; json: Buffer; p7s: Buffer | null; tsr: Buffer | null }[]> {
+export async function readRevisions(
+  archive: ArchiveBackend,
+  id: string,
+): Promise<{ revision: number; json: Buffer; p7s: Buffer | null; tsr: Buffer | null }[]> {
   const out = [];
   for await (const key of archive.list(archiveKeys.manifestPrefix(id))) {
     const m = /\/manifest\/(\d{4})\.json$/.exec(key);
@@ -54,7 +70,12 @@ export async function readRevisions(archive: ArchiveBackend, id: string): Promis
     const revision = Number(m[1]);
     const json = await readAll(archive, key);
     if (!json) continue;
-    out.push({ revision, json, p7s: await readAll(archive, archiveKeys.signature(id, revision)), tsr: await readAll(archive, archiveKeys.timestamp(id, revision)) });
+    out.push({
+      revision,
+      json,
+      p7s: await readAll(archive, archiveKeys.signature(id, revision)),
+      tsr: await readAll(archive, archiveKeys.timestamp(id, revision)),
+    });
   }
   return out.sort((a, b) => a.revision - b.revision);
 }
@@ -63,7 +84,10 @@ export async function verifyEvidence(
   deps: { archive: ArchiveBackend; verifier: SealVerifier },
   id: string,
   expect?: { sha256: string } | undefined,
+  opts: { hashObjects?: boolean } = {},
 ): Promise<EvidenceVerification> {
+  const hashObjects = opts.hashObjects ?? true;
+  const objectsSeen: SeenObject[] = [];
   const problems: string[] = [];
   const revisions: RevisionCheck[] = [];
   const objects: EvidenceVerification['objects'] = [];
@@ -75,6 +99,11 @@ export async function verifyEvidence(
   const derivatives = new Map<string, { sha256: string; size: number }>();
   for (const [i, r] of stored.entries()) {
     const check: RevisionCheck = { revision: r.revision, ok: true, problems: [] };
+    const seen = (kind: SeenObject['kind'], key: string, bytes: Buffer) =>
+      objectsSeen.push({ kind, key, sha256: sha256Hex(bytes), size: bytes.length, hashed: true });
+    seen('manifest', archiveKeys.manifest(id, r.revision), r.json);
+    if (r.p7s) seen('signature', archiveKeys.signature(id, r.revision), r.p7s);
+    if (r.tsr) seen('timestamp', archiveKeys.timestamp(id, r.revision), r.tsr);
     if (r.revision !== i + 1) check.problems.push(`revision ${i + 1} is missing: found ${r.revision}`);
     let manifest: Manifest | null = null;
     try {
@@ -86,8 +115,15 @@ export async function verifyEvidence(
       if (manifest.evidenceId !== id) check.problems.push(`manifest names evidence ${manifest.evidenceId}`);
       if (manifest.revision !== r.revision) check.problems.push(`manifest says revision ${manifest.revision}`);
       const expectedPrev = previous ? sha256Hex(previous) : null;
-      if (manifest.previousRevisionSha256 !== expectedPrev) check.problems.push('previousRevisionSha256 does not match the previous revision: the chain is broken');
-      if (manifest.derivative) derivatives.set(manifest.derivative.archiveKey, { sha256: manifest.derivative.sha256, size: manifest.derivative.size });
+      if (manifest.previousRevisionSha256 !== expectedPrev)
+        check.problems.push('previousRevisionSha256 does not match the previous revision: the chain is broken');
+      if (manifest.derivative)
+        derivatives.set(manifest.derivative.archiveKey, {
+          sha256: manifest.derivative.sha256,
+          size: manifest.derivative.size,
+        });
+      if (latest && manifest.original.sha256 !== latest.original.sha256)
+        check.problems.push('names a different original than the previous revision');
       latest = manifest;
     }
     if (!r.p7s) check.problems.push('signature (.p7s) missing');
@@ -105,18 +141,42 @@ export async function verifyEvidence(
   }
 
   if (latest) {
-    if (expect && latest.original.sha256 !== expect.sha256) problems.push('catalog and archive disagree on the original SHA-256');
-    const toHash = [[latest.original.archiveKey, { sha256: latest.original.sha256, size: latest.original.size }] as const, ...derivatives.entries()];
+    if (expect && latest.original.sha256 !== expect.sha256)
+      problems.push('catalog and archive disagree on the original SHA-256');
+    const toHash = [
+      [latest.original.archiveKey, { sha256: latest.original.sha256, size: latest.original.size }] as const,
+      ...derivatives.entries(),
+    ];
     for (const [key, want] of toHash) {
+      const kind = key === latest.original.archiveKey ? 'original' : 'derivative';
+      if (!hashObjects) {
+        const head = await deps.archive.head(key);
+        const ok = head?.size === want.size;
+        objects.push({
+          key,
+          ok,
+          ...(ok ? {} : { problem: head ? `size ${head.size}, sealed as ${want.size}` : 'object is missing' }),
+        });
+        objectsSeen.push({ kind, key, sha256: want.sha256, size: want.size, hashed: false });
+        continue;
+      }
+      objectsSeen.push({ kind, key, sha256: want.sha256, size: want.size, hashed: true });
       try {
         const got = await hashStream(await deps.archive.read(key));
         const ok = got.sha256 === want.sha256 && got.size === want.size;
-        objects.push({ key, ok, sha256: got.sha256, ...(ok ? {} : { problem: `hashes to ${got.sha256} (${got.size} B), sealed as ${want.sha256} (${want.size} B)` }) });
+        objects.push({
+          key,
+          ok,
+          sha256: got.sha256,
+          ...(ok
+            ? {}
+            : { problem: `hashes to ${got.sha256} (${got.size} B), sealed as ${want.sha256} (${want.size} B)` }),
+        });
       } catch (err) {
         objects.push({ key, ok: false, problem: errorMessage(err) });
       }
     }
   }
   const ok = problems.length === 0 && revisions.every((r) => r.ok) && objects.every((o) => o.ok) && stored.length > 0;
-  return { id, ok, revisions, objects, problems, latest };
+  return { id, ok, revisions, objects, problems, latest, revisionBytes: stored.map((r) => r.json), objectsSeen };
 }

@@ -46,20 +46,31 @@ export function registerAnnotate(program: Command, globals: () => GlobalOptions)
       if (o.case !== undefined) input.caseNumber = o.case;
       if (o.purpose !== undefined) input.purpose = o.purpose;
       if (o.place !== undefined) input.place = { text: o.place, lat: num('--lat', o.lat), lon: num('--lon', o.lon) };
-      else if (o.lat !== undefined || o.lon !== undefined) throw new SealdockError('USAGE', '--lat/--lon go with --place');
+      else if (o.lat !== undefined || o.lon !== undefined)
+        throw new SealdockError('USAGE', '--lat/--lon go with --place');
       if (o.collector !== undefined) input.collector = { name: o.collector, id: o.collectorId };
       else if (o.collectorId !== undefined) throw new SealdockError('USAGE', '--collector-id goes with --collector');
-      if (o.recordedAt !== undefined) input.recordedAt = { start: o.recordedAt, durationSeconds: num('--duration', o.duration) };
+      if (o.recordedAt !== undefined)
+        input.recordedAt = { start: o.recordedAt, durationSeconds: num('--duration', o.duration) };
       for (const v of Object.values(input)) {
-        if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) if (x === undefined) delete (v as Record<string, unknown>)[k];
+        if (v && typeof v === 'object')
+          for (const [k, x] of Object.entries(v)) if (x === undefined) delete (v as Record<string, unknown>)[k];
       }
       const config = cliConfig(globals());
       const cat = openCatalogFor(config);
       try {
-        const { item, changes } = annotate({ repo: cat.repo, devices: cat.devices, config }, id, input, cliActor(), o.reason);
+        const { item, changes } = annotate(
+          { repo: cat.repo, devices: cat.devices, config },
+          id,
+          input,
+          cliActor(),
+          o.reason,
+        );
         if (o.json) return printJson({ ...summarize(item), elements: item.elements, changes });
         printLines([
-          changes.length ? `${changes.length} element(s) changed: ${changes.map((c) => c.key).join(', ')}` : 'no element changed',
+          changes.length
+            ? `${changes.length} element(s) changed: ${changes.map((c) => c.key).join(', ')}`
+            : 'no element changed',
           `state: ${item.state}${item.missing.length ? ` (still missing: ${item.missing.join(', ')})` : ''}`,
         ]);
       } finally {

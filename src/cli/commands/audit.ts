@@ -21,16 +21,27 @@ export function registerAudit(program: Command, globals: () => GlobalOptions): v
     .option('--after <seq>', 'rows after this sequence number')
     .option('--limit <n>', 'at most this many', '200')
     .option('--json', 'machine-readable output')
-    .action((o: { evidence?: string; action?: string; actor?: string; after?: string; limit: string; json?: boolean }) => {
-      const cat = openCatalogFor(cliConfig(globals()));
-      try {
-        const rows = cat.repo.audit.list({ evidenceId: o.evidence, action: o.action, actor: o.actor, afterSeq: o.after ? Number(o.after) : undefined, limit: Number(o.limit) });
-        if (o.json) return printJson(rows);
-        printTable(['seq', 'at', 'actor', 'action', 'evidence', 'details'], rows.map((r) => [r.seq, r.at, r.actor, r.action, r.evidenceId, JSON.stringify(r.details)]));
-      } finally {
-        cat.close();
-      }
-    });
+    .action(
+      (o: { evidence?: string; action?: string; actor?: string; after?: string; limit: string; json?: boolean }) => {
+        const cat = openCatalogFor(cliConfig(globals()));
+        try {
+          const rows = cat.repo.audit.list({
+            evidenceId: o.evidence,
+            action: o.action,
+            actor: o.actor,
+            afterSeq: o.after ? Number(o.after) : undefined,
+            limit: Number(o.limit),
+          });
+          if (o.json) return printJson(rows);
+          printTable(
+            ['seq', 'at', 'actor', 'action', 'evidence', 'details'],
+            rows.map((r) => [r.seq, r.at, r.actor, r.action, r.evidenceId, JSON.stringify(r.details)]),
+          );
+        } finally {
+          cat.close();
+        }
+      },
+    );
 
   audit
     .command('verify')
@@ -44,12 +55,20 @@ export function registerAudit(program: Command, globals: () => GlobalOptions): v
         // Sealed, archived segments (src/audit/segments.ts): their seals, and that the catalog still agrees with them.
         const segments = await verifyArchivedSegments(config, cat.db);
         const result = { ...chain, ok: chain.ok && segments.ok, segments };
-        if (!o.json) for (const p of segments.problems) result.problems.push({ seq: 0, problem: `segment ${p.segment}: ${p.problem}` });
+        if (!o.json)
+          for (const p of segments.problems)
+            result.problems.push({ seq: 0, problem: `segment ${p.segment}: ${p.problem}` });
         if (o.json) printJson(result);
-        else if (result.ok) process.stdout.write(`audit log intact: ${result.rows} rows, head ${result.lastHash}; ${segments.segments} sealed segment(s) verified\n`);
+        else if (result.ok)
+          process.stdout.write(
+            `audit log intact: ${result.rows} rows, head ${result.lastHash}; ${segments.segments} sealed segment(s) verified\n`,
+          );
         else {
           process.stdout.write(`AUDIT LOG BROKEN: ${result.problems.length} problem(s) in ${result.rows} rows\n`);
-          printTable(['seq', 'problem'], result.problems.map((p) => [p.seq, p.problem]));
+          printTable(
+            ['seq', 'problem'],
+            result.problems.map((p) => [p.seq, p.problem]),
+          );
         }
         if (!result.ok) process.exitCode = EXIT_VERIFY_FAILED;
       } finally {

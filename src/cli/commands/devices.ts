@@ -14,9 +14,11 @@ export function registerDevices(program: Command, globals: () => GlobalOptions):
     .option('--clock-offset <seconds>', 'how far the device clock runs ahead of true time (negative: behind)')
     .option('--json', 'machine-readable output')
     .action((deviceId: string, o: { label?: string; clockOffset?: string; json?: boolean }) => {
-      if (!/^[\p{L}\p{N}][\p{L}\p{N}_.-]{0,63}$/u.test(deviceId)) throw new SealdockError('USAGE', 'device id: letters, digits, _ . - (max 64)');
+      if (!/^[\p{L}\p{N}][\p{L}\p{N}_.-]{0,63}$/u.test(deviceId))
+        throw new SealdockError('USAGE', 'device id: letters, digits, _ . - (max 64)');
       const offset = o.clockOffset === undefined ? undefined : Number(o.clockOffset);
-      if (offset !== undefined && !Number.isFinite(offset)) throw new SealdockError('USAGE', '--clock-offset must be a number of seconds');
+      if (offset !== undefined && !Number.isFinite(offset))
+        throw new SealdockError('USAGE', '--clock-offset must be a number of seconds');
       const cat = openCatalogFor(cliConfig(globals()), { mustExist: false });
       try {
         const d = cat.devices.add({ id: deviceId, label: o.label, clockOffsetSeconds: offset }, cliActor());
@@ -40,7 +42,14 @@ export function registerDevices(program: Command, globals: () => GlobalOptions):
           ['device', 'label', 'clock offset', 'collector', 'from', 'to'],
           list.flatMap((d) =>
             d.bindings.length
-              ? d.bindings.map((b) => [d.id, d.label, d.clockOffsetSeconds, `${b.collector.name}${b.collector.id ? ` (${b.collector.id})` : ''}`, b.validFrom, b.validTo ?? 'open'])
+              ? d.bindings.map((b) => [
+                  d.id,
+                  d.label,
+                  d.clockOffsetSeconds,
+                  `${b.collector.name}${b.collector.id ? ` (${b.collector.id})` : ''}`,
+                  b.validFrom,
+                  b.validTo ?? 'open',
+                ])
               : [[d.id, d.label, d.clockOffsetSeconds, null, null, null]],
           ),
         );
@@ -57,19 +66,35 @@ export function registerDevices(program: Command, globals: () => GlobalOptions):
     .requiredOption('--from <iso>', 'start, ISO 8601 with offset')
     .option('--to <iso>', 'end, ISO 8601 with offset (open-ended if absent)')
     .option('--json', 'machine-readable output')
-    .action((deviceId: string, o: { collector: string; collectorId?: string; from: string; to?: string; json?: boolean }) => {
-      const collector = collectorSchema.safeParse({ name: o.collector, ...(o.collectorId ? { id: o.collectorId } : {}) });
-      if (!collector.success) throw new SealdockError('USAGE', `--collector: ${collector.error.issues.map((i) => i.message).join('; ')}`);
-      for (const [flag, v] of [['--from', o.from], ['--to', o.to]] as const) {
-        if (v !== undefined && !isoWithOffset.safeParse(v).success) throw new SealdockError('USAGE', `${flag} must be ISO 8601 with an offset`);
-      }
-      const cat = openCatalogFor(cliConfig(globals()), { mustExist: false });
-      try {
-        const b = cat.devices.bind({ deviceId, collector: collector.data, validFrom: o.from, validTo: o.to }, cliActor());
-        if (o.json) printJson(b);
-        else process.stdout.write(`device ${deviceId} bound to ${b.collector.name} from ${b.validFrom}${b.validTo ? ` to ${b.validTo}` : ''}\n`);
-      } finally {
-        cat.close();
-      }
-    });
+    .action(
+      (deviceId: string, o: { collector: string; collectorId?: string; from: string; to?: string; json?: boolean }) => {
+        const collector = collectorSchema.safeParse({
+          name: o.collector,
+          ...(o.collectorId ? { id: o.collectorId } : {}),
+        });
+        if (!collector.success)
+          throw new SealdockError('USAGE', `--collector: ${collector.error.issues.map((i) => i.message).join('; ')}`);
+        for (const [flag, v] of [
+          ['--from', o.from],
+          ['--to', o.to],
+        ] as const) {
+          if (v !== undefined && !isoWithOffset.safeParse(v).success)
+            throw new SealdockError('USAGE', `${flag} must be ISO 8601 with an offset`);
+        }
+        const cat = openCatalogFor(cliConfig(globals()), { mustExist: false });
+        try {
+          const b = cat.devices.bind(
+            { deviceId, collector: collector.data, validFrom: o.from, validTo: o.to },
+            cliActor(),
+          );
+          if (o.json) printJson(b);
+          else
+            process.stdout.write(
+              `device ${deviceId} bound to ${b.collector.name} from ${b.validFrom}${b.validTo ? ` to ${b.validTo}` : ''}\n`,
+            );
+        } finally {
+          cat.close();
+        }
+      },
+    );
 }

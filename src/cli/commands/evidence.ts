@@ -26,24 +26,46 @@ export function registerEvidenceCommands(program: Command, globals: () => Global
         } catch {
           daemon = null;
         }
-        const inProgress = cat.repo.list({ limit: 1000 }).filter((e) => e.progress !== null).map(summarize);
+        const inProgress = cat.repo
+          .list({ limit: 1000 })
+          .filter((e) => e.progress !== null)
+          .map(summarize);
         const failed = cat.repo.list({ state: 'failed', limit: 100 }).map(summarize);
-        const result = { daemon: daemon ?? { running: false }, archive: config.archive.backend, states: backlog, inProgress, failed };
+        const result = {
+          daemon: daemon ?? { running: false },
+          archive: config.archive.backend,
+          states: backlog,
+          inProgress,
+          failed,
+        };
         if (opts.json) return printJson(result);
         printLines([
-          daemon ? `daemon: pid ${String(daemon.pid)} since ${String(daemon.startedAt)}${daemon.stale ? ' (status stale: not responding?)' : ''}` : 'daemon: not running',
+          daemon
+            ? `daemon: pid ${String(daemon.pid)} since ${String(daemon.startedAt)}${daemon.stale ? ' (status stale: not responding?)' : ''}`
+            : 'daemon: not running',
           `archive: ${config.archive.backend}`,
-          ...(daemon && typeof daemon.docksPending === 'number' ? [`dock files waiting to settle: ${daemon.docksPending}`] : []),
+          ...(daemon && typeof daemon.docksPending === 'number'
+            ? [`dock files waiting to settle: ${daemon.docksPending}`]
+            : []),
           '',
         ]);
-        printTable(['state', 'items'], STATES.map((s) => [s, backlog[s]]));
+        printTable(
+          ['state', 'items'],
+          STATES.map((s) => [s, backlog[s]]),
+        );
         if (inProgress.length) {
           printLines(['', 'in progress:']);
-          printTable(['id', 'state', 'progress'], inProgress.map((e) => [e.id, e.state, `${e.progress ?? 0}%`]));
+          printTable(
+            ['id', 'state', 'progress'],
+            inProgress.map((e) => [e.id, e.state, `${e.progress ?? 0}%`]),
+          );
         }
         if (failed.length) {
           printLines(['', 'failed (retried with back-off):']);
-          printTable(['id', 'stage', 'error'], failed.map((e) => [e.id, e.stage, e.error]));
+          printTable(
+            ['id', 'stage', 'error'],
+            failed.map((e) => [e.id, e.stage, e.error]),
+          );
         }
       } finally {
         cat.close();
@@ -58,15 +80,22 @@ export function registerEvidenceCommands(program: Command, globals: () => Global
     .option('--limit <n>', 'at most this many', '100')
     .option('--json', 'machine-readable output')
     .action((opts: { case?: string; state?: string; limit: string; json?: boolean }) => {
-      if (opts.state !== undefined && !isState(opts.state)) throw new SealdockError('USAGE', `unknown state "${opts.state}"; one of ${STATES.join(', ')}`);
+      if (opts.state !== undefined && !isState(opts.state))
+        throw new SealdockError('USAGE', `unknown state "${opts.state}"; one of ${STATES.join(', ')}`);
       const limit = Number(opts.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new SealdockError('USAGE', '--limit must be a whole number from 1 to 100000');
+      if (!Number.isInteger(limit) || limit < 1 || limit > 100_000)
+        throw new SealdockError('USAGE', '--limit must be a whole number from 1 to 100000');
       const cat = openCatalogFor(cliConfig(globals()));
       try {
         const items = [];
         let after: { receivedAt: string; id: string } | undefined;
         while (items.length < limit) {
-          const page = cat.repo.list({ caseNumber: opts.case, state: opts.state as never, after, limit: Math.min(1000, limit - items.length) });
+          const page = cat.repo.list({
+            caseNumber: opts.case,
+            state: opts.state as never,
+            after,
+            limit: Math.min(1000, limit - items.length),
+          });
           items.push(...page);
           if (page.length === 0) break;
           const last = page.at(-1)!;
@@ -74,7 +103,10 @@ export function registerEvidenceCommands(program: Command, globals: () => Global
         }
         const rows = items.map(summarize);
         if (opts.json) return printJson(rows);
-        printTable(['id', 'state', 'case', 'received', 'file', 'missing'], rows.map((r) => [r.id, r.state, r.caseNumber, r.receivedAt, r.originalName, r.missing.join(',') || null]));
+        printTable(
+          ['id', 'state', 'case', 'received', 'file', 'missing'],
+          rows.map((r) => [r.id, r.state, r.caseNumber, r.receivedAt, r.originalName, r.missing.join(',') || null]),
+        );
       } finally {
         cat.close();
       }

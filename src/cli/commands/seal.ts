@@ -21,7 +21,10 @@ export function registerSeal(program: Command, globals: () => GlobalOptions): vo
       const created = initDevSeal(cfg.devDir, o.organisation ?? cfg.organisation ?? undefined);
       const files = devSealFiles(cfg.devDir);
       process.stderr.write(`\n${DEV_SEAL_WARNING}\n`);
-      printLines([created ? `development seal created in ${files.dir}` : `development seal already present in ${files.dir}`, `CA certificate (give this to auditors): ${files.caCertFile}`]);
+      printLines([
+        created ? `development seal created in ${files.dir}` : `development seal already present in ${files.dir}`,
+        `CA certificate (give this to auditors): ${files.caCertFile}`,
+      ]);
     });
 
   seal

@@ -11,10 +11,13 @@ import { printJson, printLines } from '../output.js';
 function describe(v: EvidenceVerification): string[] {
   const lines = [`${v.ok ? 'OK    ' : 'FAILED'} ${v.id}`];
   for (const r of v.revisions) {
-    lines.push(`  revision ${String(r.revision).padStart(4, '0')}: ${r.ok ? 'seal ok' : 'FAILED'}${r.signingTime ? `, signed ${r.signingTime}` : ''}${r.timestamp ? `, timestamp ${r.timestamp}` : ''}${r.developmentSeal ? ' (development seal)' : ''}`);
+    lines.push(
+      `  revision ${String(r.revision).padStart(4, '0')}: ${r.ok ? 'seal ok' : 'FAILED'}${r.signingTime ? `, signed ${r.signingTime}` : ''}${r.timestamp ? `, timestamp ${r.timestamp}` : ''}${r.developmentSeal ? ' (development seal)' : ''}`,
+    );
     for (const p of r.problems) lines.push(`    - ${p}`);
   }
-  for (const o of v.objects) lines.push(`  ${o.ok ? 'hash ok' : 'HASH FAILED'}: ${o.key}${o.problem ? ` — ${o.problem}` : ''}`);
+  for (const o of v.objects)
+    lines.push(`  ${o.ok ? 'hash ok' : 'HASH FAILED'}: ${o.key}${o.problem ? ` — ${o.problem}` : ''}`);
   for (const p of v.problems) lines.push(`  - ${p}`);
   return lines;
 }
@@ -47,11 +50,25 @@ export function registerVerify(program: Command, globals: () => GlobalOptions): 
           const item = cat.repo.get(each);
           if (!item) throw new SealdockError('NOT_FOUND', `no evidence ${JSON.stringify(each)}`);
           const v = await verifyEvidence({ archive, verifier }, each, { sha256: item.sha256 });
-          cat.repo.appendAudit({ actor: cliActor(), action: 'verified', evidenceId: each, details: { ok: v.ok, revisions: v.revisions.length, problems: [...v.problems, ...v.revisions.flatMap((r) => r.problems), ...v.objects.filter((x) => !x.ok).map((x) => `${x.key}: ${x.problem}`)] } });
+          cat.repo.appendAudit({
+            actor: cliActor(),
+            action: 'verified',
+            evidenceId: each,
+            details: {
+              ok: v.ok,
+              revisions: v.revisions.length,
+              problems: [
+                ...v.problems,
+                ...v.revisions.flatMap((r) => r.problems),
+                ...v.objects.filter((x) => !x.ok).map((x) => `${x.key}: ${x.problem}`),
+              ],
+            },
+          });
           results.push(v);
           if (!o.json) printLines(describe(v));
         }
-        if (o.json) printJson(o.all ? results.map(({ latest: _l, ...r }) => r) : (({ latest: _l, ...r }) => r)(results[0]!));
+        if (o.json)
+          printJson(o.all ? results.map(({ latest: _l, ...r }) => r) : (({ latest: _l, ...r }) => r)(results[0]!));
         const failed = results.filter((r) => !r.ok).length;
         if (!o.json && o.all) printLines([`${results.length - failed} verified, ${failed} failed`]);
         if (failed) process.exitCode = EXIT_VERIFY_FAILED;

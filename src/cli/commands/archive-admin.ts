@@ -1,0 +1,98 @@
+// hold, release, retain, reindex: what an archive admin does to archived items.
+import type { Command } from 'commander';
+import { createArchive } from '../../archive/index.js';
+import { extendItemRetention, setItemLegalHold } from '../../archive/holds.js';
+import { reindex } from '../../catalog/reindex.js';
+import { sealConfigOf } from '../../config/adapters.js';
+import { isoWithOffset } from '../../elements/validate.js';
+import { SealdockError } from '../../errors.js';
+import { createSealVerifier } from '../../seal/verifier.js';
+import { cliActor, cliConfig, openCatalogFor, type GlobalOptions } from '../context.js';
+import { EXIT_VERIFY_FAILED } from '../exit-codes.js';
+import { printJson, printLines } from '../output.js';
+
+async function withArchive<T>(
+  globals: () => GlobalOptions,
+  opts: { mustExist?: boolean },
+  fn: (d: {
+    archive: ReturnType<typeof createArchive>;
+    cat: ReturnType<typeof openCatalogFor>;
+    config: ReturnType<typeof cliConfig>;
+  }) => Promise<T>,
+): Promise<T> {
+  const config = cliConfig(globals());
+  const cat = openCatalogFor(config, opts);
+  const archive = createArchive(config);
+  try {
+    return await fn({ archive, cat, config });
+  } finally {
+    await archive.close();
+    cat.close();
+  }
+}
+
+export function registerArchiveAdmin(program: Command, globals: () => GlobalOptions): void {
+  for (const [name, on] of [
+    ['hold', true],
+    ['release', false],
+  ] as const) {
+    program
+      .command(`${name} <id>`)
+      .description(
+        on
+          ? 'put every archived object of an item under legal hold (kept until released)'
+          : 'lift the legal hold (retention still applies)',
+      )
+      .option('--reason <text>', 'why, for the audit log')
+      .option('--json', 'machine-readable output')
+      .action((id: string, o: { reason?: string; json?: boolean }) =>
+        withArchive(globals, {}, async ({ archive, cat }) => {
+          const r = await setItemLegalHold({ archive, repo: cat.repo }, id, on, cliActor(), o.reason);
+          if (o.json) printJson({ id, legalHold: on, ...r });
+          else printLines([`${id}: legal hold ${on ? 'set' : 'released'} on ${r.objects} object(s)`]);
+        }),
+      );
+  }
+
+  program
+    .command('retain <id>')
+    .description('extend the retention of every archived object of an item (never shortens)')
+    .requiredOption('--until <iso>', 'new retain-until, ISO 8601 with offset')
+    .option('--reason <text>', 'why, for the audit log')
+    .option('--json', 'machine-readable output')
+    .action((id: string, o: { until: string; reason?: string; json?: boolean }) => {
+      if (!isoWithOffset.safeParse(o.until).success)
+        throw new SealdockError('USAGE', '--until must be ISO 8601 with an offset');
+      return withArchive(globals, {}, async ({ archive, cat }) => {
+        const r = await extendItemRetention({ archive, repo: cat.repo }, id, new Date(o.until), cliActor(), o.reason);
+        if (o.json) printJson({ id, ...r });
+        else printLines([`${id}: ${r.objects} object(s) retained until ${r.retainUntil}`]);
+      });
+    });
+
+  program
+    .command('reindex')
+    .description('rebuild the catalog from the archive alone (seals and revision chains are checked)')
+    .option('--hash', 'also re-read and hash every original and derivative (slow)')
+    .option('--json', 'machine-readable output')
+    .action((o: { hash?: boolean; json?: boolean }) =>
+      withArchive(globals, { mustExist: false }, async ({ archive, cat, config }) => {
+        await archive.checkReady();
+        const report = await reindex({
+          archive,
+          verifier: createSealVerifier(sealConfigOf(config)),
+          repo: cat.repo,
+          actor: cliActor(),
+          hashObjects: o.hash ?? false,
+        });
+        if (o.json) printJson(report);
+        else {
+          printLines([
+            `scanned ${report.scanned}, added ${report.added.length}, already catalogued ${report.alreadyCatalogued}, failed ${report.failed.length}`,
+          ]);
+          for (const f of report.failed) printLines([`FAILED ${f.id}`, ...f.problems.map((p) => `  - ${p}`)]);
+        }
+        if (report.failed.length) process.exitCode = EXIT_VERIFY_FAILED;
+      }),
+    );
+}
