@@ -5,7 +5,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixture } from '../helpers/fixtures.js';
-import { makeWorkspace, readCatalog, startDaemonProcess, waitFor, type DaemonProcess, type Workspace } from '../helpers/workspace.js';
+import {
+  makeWorkspace,
+  readCatalog,
+  startDaemonProcess,
+  waitFor,
+  type DaemonProcess,
+  type Workspace,
+} from '../helpers/workspace.js';
 
 let ws: Workspace | undefined;
 let daemon: DaemonProcess | undefined;
@@ -22,7 +29,27 @@ const stateOf = (w: Workspace, id: string) => readCatalog(w).find((r) => r.id ==
 
 function opensslVerify(w: Workspace, id: string, rev: string): { status: number; out: string } {
   const dir = path.join(w.archive, 'evidence', id, 'manifest');
-  const r = spawnSync('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', path.join(dir, `${rev}.json.p7s`), '-content', path.join(dir, `${rev}.json`), '-CAfile', path.join(w.dataDir, 'dev-seal', 'ca.pem'), '-purpose', 'any', '-out', '/dev/null'], { encoding: 'utf8' });
+  const r = spawnSync(
+    'openssl',
+    [
+      'cms',
+      '-verify',
+      '-binary',
+      '-inform',
+      'DER',
+      '-in',
+      path.join(dir, `${rev}.json.p7s`),
+      '-content',
+      path.join(dir, `${rev}.json`),
+      '-CAfile',
+      path.join(w.dataDir, 'dev-seal', 'ca.pem'),
+      '-purpose',
+      'any',
+      '-out',
+      '/dev/null',
+    ],
+    { encoding: 'utf8' },
+  );
   return { status: r.status ?? -1, out: r.stdout + r.stderr };
 }
 
@@ -40,9 +67,33 @@ describe('elements and seal', () => {
   it('takes the collector from the device binding, the place from the dock, the case number from the sidecar; seals, derives, stamps and verifies', async () => {
     ws = makeWorkspace();
     expect(ws.cli(['devices', 'add', 'DEV01', '--label', '一号执法仪']).status).toBe(0);
-    expect(ws.cli(['devices', 'bind', 'DEV01', '--collector', '张三', '--collector-id', '031245', '--from', '2026-11-19T00:00:00+08:00']).status).toBe(0);
+    expect(
+      ws.cli([
+        'devices',
+        'bind',
+        'DEV01',
+        '--collector',
+        '张三',
+        '--collector-id',
+        '031245',
+        '--from',
+        '2026-11-19T00:00:00+08:00',
+      ]).status,
+    ).toBe(0);
     // A second, later binding must not be the one used: the recording was made before it.
-    expect(ws.cli(['devices', 'bind', 'DEV01', '--collector', '李四', '--from', '2026-11-01T00:00:00+08:00', '--to', '2026-11-10T00:00:00+08:00']).status).toBe(0);
+    expect(
+      ws.cli([
+        'devices',
+        'bind',
+        'DEV01',
+        '--collector',
+        '李四',
+        '--from',
+        '2026-11-01T00:00:00+08:00',
+        '--to',
+        '2026-11-10T00:00:00+08:00',
+      ]).status,
+    ).toBe(0);
     const overlap = ws.cli(['devices', 'bind', 'DEV01', '--collector', '王五', '--from', '2026-11-20T00:00:00+08:00']);
     expect(overlap.status).toBe(1);
     expect(overlap.stderr).toMatch(/overlaps/);
@@ -62,7 +113,13 @@ describe('elements and seal', () => {
       collector: { name: '张三', id: '031245' },
       purpose: '证明当事人拒绝检查',
     });
-    expect(item.elementSources).toEqual({ caseNumber: 'sidecar', recordedAt: 'media', place: 'dock', collector: 'binding', purpose: 'sidecar' });
+    expect(item.elementSources).toEqual({
+      caseNumber: 'sidecar',
+      recordedAt: 'media',
+      place: 'dock',
+      collector: 'binding',
+      purpose: 'sidecar',
+    });
     expect(item.manifestRevision).toBe(2);
 
     // Stock openssl verifies both revisions.
@@ -75,8 +132,24 @@ describe('elements and seal', () => {
     expect(rev2.derivative.provenance.parentSha256).toBe(item.sha256);
 
     // The derivative carries the elements in its container tags.
-    const tags = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'format_tags', '-of', 'json', path.join(ws.archive, 'evidence', id, 'derivative', '0002.mp4')]).toString()).format.tags;
-    expect(tags).toMatchObject({ sealdock_case_number: 'A-2026-0042', sealdock_collector: '张三 (031245)', sealdock_place: '东街派出所', sealdock_evidence_id: id, sealdock_original_sha256: item.sha256 });
+    const tags = JSON.parse(
+      execFileSync('ffprobe', [
+        '-v',
+        'error',
+        '-show_entries',
+        'format_tags',
+        '-of',
+        'json',
+        path.join(ws.archive, 'evidence', id, 'derivative', '0002.mp4'),
+      ]).toString(),
+    ).format.tags;
+    expect(tags).toMatchObject({
+      sealdock_case_number: 'A-2026-0042',
+      sealdock_collector: '张三 (031245)',
+      sealdock_place: '东街派出所',
+      sealdock_evidence_id: id,
+      sealdock_original_sha256: item.sha256,
+    });
 
     const verify = ws.cli(['verify', id]);
     expect(verify.status, verify.stdout + verify.stderr).toBe(0);
@@ -111,12 +184,20 @@ describe('elements and seal', () => {
   it('waits in awaiting-annotation until the case number arrives by annotation, then seals a new revision; an amendment adds another', async () => {
     ws = makeWorkspace({}, { purpose: '日常执法记录' });
     expect(ws.cli(['devices', 'add', 'DEV02']).status).toBe(0);
-    expect(ws.cli(['devices', 'bind', 'DEV02', '--collector', '王五', '--from', '2026-01-01T00:00:00+08:00']).status).toBe(0);
+    expect(
+      ws.cli(['devices', 'bind', 'DEV02', '--collector', '王五', '--from', '2026-01-01T00:00:00+08:00']).status,
+    ).toBe(0);
     const dest = path.join(ws.dock, 'DEV02', 'DEV02_20261120081500_0001.MOV');
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     fs.copyFileSync(fixture('h264-aac.mov'), dest);
     daemon = startDaemonProcess(ws);
-    const id = (await waitFor('awaiting annotation', () => readCatalog(ws!).find((r) => r.state === 'awaiting-annotation'), 60_000)).id;
+    const id = (
+      await waitFor(
+        'awaiting annotation',
+        () => readCatalog(ws!).find((r) => r.state === 'awaiting-annotation'),
+        60_000,
+      )
+    ).id;
     expect(show(ws, id).missing).toEqual(['caseNumber']);
 
     const bad = ws.cli(['annotate', id, '--case', 'A/../../x']);
@@ -129,9 +210,20 @@ describe('elements and seal', () => {
     expect(show(ws, id).manifestRevision).toBe(2);
 
     expect(ws.cli(['annotate', id, '--purpose', '证明当事人阻碍执法', '--reason', '更正']).status).toBe(0);
-    await waitFor('amended revision archived', () => stateOf(ws!, id) === 'archived' && show(ws!, id).manifestRevision === 3, 90_000);
+    await waitFor(
+      'amended revision archived',
+      () => stateOf(ws!, id) === 'archived' && show(ws!, id).manifestRevision === 3,
+      90_000,
+    );
     const manifests = fs.readdirSync(path.join(ws.archive, 'evidence', id, 'manifest')).sort();
-    expect(manifests).toEqual(['0001.json', '0001.json.p7s', '0002.json', '0002.json.p7s', '0003.json', '0003.json.p7s']);
+    expect(manifests).toEqual([
+      '0001.json',
+      '0001.json.p7s',
+      '0002.json',
+      '0002.json.p7s',
+      '0003.json',
+      '0003.json.p7s',
+    ]);
     const rev3 = JSON.parse(fs.readFileSync(path.join(ws.archive, 'evidence', id, 'manifest', '0003.json'), 'utf8'));
     expect(rev3.reason).toBe('amendment');
     expect(rev3.elements.purpose).toBe('证明当事人阻碍执法');
@@ -140,8 +232,16 @@ describe('elements and seal', () => {
     const rev2 = JSON.parse(fs.readFileSync(path.join(ws.archive, 'evidence', id, 'manifest', '0002.json'), 'utf8'));
     expect(rev2.elements.purpose).toBe('日常执法记录');
 
-    const changes = JSON.parse(ws.cli(['audit', 'list', '--json', '--evidence', id, '--action', 'element-changed']).stdout);
-    expect(changes.map((c: { details: { element: string; old: unknown; new: unknown } }) => [c.details.element, c.details.old, c.details.new])).toEqual([
+    const changes = JSON.parse(
+      ws.cli(['audit', 'list', '--json', '--evidence', id, '--action', 'element-changed']).stdout,
+    );
+    expect(
+      changes.map((c: { details: { element: string; old: unknown; new: unknown } }) => [
+        c.details.element,
+        c.details.old,
+        c.details.new,
+      ]),
+    ).toEqual([
       ['caseNumber', null, '南公(治)行罚决字〔2026〕42号'],
       ['purpose', '日常执法记录', '证明当事人阻碍执法'],
     ]);

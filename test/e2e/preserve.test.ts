@@ -5,7 +5,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixture } from '../helpers/fixtures.js';
-import { listFiles, makeWorkspace, PRESERVED_STATES, readCatalog, startDaemonProcess, waitFor, type DaemonProcess, type Workspace } from '../helpers/workspace.js';
+import {
+  listFiles,
+  makeWorkspace,
+  PRESERVED_STATES,
+  readCatalog,
+  startDaemonProcess,
+  waitFor,
+  type DaemonProcess,
+  type Workspace,
+} from '../helpers/workspace.js';
 
 const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
@@ -67,17 +76,24 @@ describe('preserve phase with a real daemon', () => {
       const name = `DEV02_20261120090000_${String(i).padStart(4, '0')}.MP4`;
       expected.set(uniqueClip(path.join(burstDir, name), name), `DEV02/${name}`);
     }
-    await waitFor('all 53 preserved', () => {
-      const rows = readCatalog(ws!);
-      return rows.length === 53 && rows.every((r) => PRESERVED_STATES.has(r.state));
-    }, 180_000, 500);
+    await waitFor(
+      'all 53 preserved',
+      () => {
+        const rows = readCatalog(ws!);
+        return rows.length === 53 && rows.every((r) => PRESERVED_STATES.has(r.state));
+      },
+      180_000,
+      500,
+    );
     expectArchivedOnce(ws, expected);
     // release: delete → the dock is empty once every original is verified in the archive
     await waitFor('dock emptied', () => listFiles(ws!.dock).length === 0, 30_000);
     const audit = ws.cli(['audit', 'verify', '--json']);
     expect(audit.status).toBe(0);
     expect(JSON.parse(audit.stdout).rows).toBeGreaterThan(53 * 3);
-    const devices = new Set(JSON.parse(ws.cli(['list', '--json', '--limit', '1000']).stdout).map((r: { deviceId: string }) => r.deviceId));
+    const devices = new Set(
+      JSON.parse(ws.cli(['list', '--json', '--limit', '1000']).stdout).map((r: { deviceId: string }) => r.deviceId),
+    );
     expect(devices).toEqual(new Set(['DEV01', 'DEV02']));
   }, 300_000);
 
@@ -115,7 +131,10 @@ describe('preserve phase with a real daemon', () => {
     fs.mkdirSync(path.dirname(again), { recursive: true });
     fs.copyFileSync(first, again);
     const id = readCatalog(ws)[0]!.id;
-    await waitFor('re-dock recorded', () => JSON.parse(ws!.cli(['audit', 'list', '--json', '--action', 'redocked']).stdout).length === 1);
+    await waitFor(
+      're-dock recorded',
+      () => JSON.parse(ws!.cli(['audit', 'list', '--json', '--action', 'redocked']).stdout).length === 1,
+    );
     const rows = readCatalog(ws);
     expect(rows).toHaveLength(1);
     expect(rows[0]!.sha256).toBe(sha);
@@ -176,10 +195,15 @@ describe('preserve phase with a real daemon', () => {
       kills++;
     }
     daemon = startDaemonProcess(ws);
-    await waitFor('everything preserved after the kills', () => {
-      const rows = readCatalog(ws!);
-      return rows.length === expected.size && rows.every((r) => PRESERVED_STATES.has(r.state));
-    }, 180_000, 500);
+    await waitFor(
+      'everything preserved after the kills',
+      () => {
+        const rows = readCatalog(ws!);
+        return rows.length === expected.size && rows.every((r) => PRESERVED_STATES.has(r.state));
+      },
+      180_000,
+      500,
+    );
     await waitFor('dock emptied', () => listFiles(ws!.dock).length === 0, 30_000);
     expect(kills).toBe(8);
     expect(sawIntermediate, 'the kills landed while work was outstanding').toBe(true);

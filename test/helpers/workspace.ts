@@ -21,7 +21,10 @@ export interface Workspace {
 
 export const CLI = path.join(repoRoot, 'bin', 'sealdock.js');
 
-export function makeWorkspace(overrides: Record<string, unknown> = {}, dockOverrides: Record<string, unknown> = {}): Workspace {
+export function makeWorkspace(
+  overrides: Record<string, unknown> = {},
+  dockOverrides: Record<string, unknown> = {},
+): Workspace {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sealdock-test-'));
   const dataDir = path.join(dir, 'data');
   const dock = path.join(dir, 'dock');
@@ -29,7 +32,9 @@ export function makeWorkspace(overrides: Record<string, unknown> = {}, dockOverr
   fs.mkdirSync(dock, { recursive: true });
   const config = {
     dataDir,
-    docks: [{ id: 'dock1', path: dock, place: '东街派出所', release: 'delete', timezone: 'Asia/Shanghai', ...dockOverrides }],
+    docks: [
+      { id: 'dock1', path: dock, place: '东街派出所', release: 'delete', timezone: 'Asia/Shanghai', ...dockOverrides },
+    ],
     intake: { quietPeriodMs: 400, pollIntervalMs: 100 },
     archive: { local: { path: archive } },
     pipeline: { retry: { baseDelayMs: 200, maxDelayMs: 2000 } },
@@ -46,7 +51,11 @@ export function makeWorkspace(overrides: Record<string, unknown> = {}, dockOverr
     archive,
     configFile,
     cli(args, opts = {}) {
-      const r = spawnSync(process.execPath, [CLI, '--config', configFile, ...args], { encoding: 'utf8', env: { ...process.env, ...opts.env }, timeout: 60_000 });
+      const r = spawnSync(process.execPath, [CLI, '--config', configFile, ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, ...opts.env },
+        timeout: 60_000,
+      });
       return { stdout: r.stdout, stderr: r.stderr, status: r.status ?? -1 };
     },
     cleanup() {
@@ -67,7 +76,10 @@ export interface DaemonProcess {
 export function startDaemonProcess(ws: Workspace, env: NodeJS.ProcessEnv = {}): DaemonProcess {
   const logFile = path.join(ws.dir, `daemon-${Date.now()}-${Math.random().toString(16).slice(2)}.log`);
   const out = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, [CLI, '--config', ws.configFile, 'start'], { stdio: ['ignore', out, out], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [CLI, '--config', ws.configFile, 'start'], {
+    stdio: ['ignore', out, out],
+    env: { ...process.env, ...env },
+  });
   fs.closeSync(out);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
@@ -99,7 +111,9 @@ export function readCatalog(ws: Workspace): CatalogRow[] {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
     db.pragma('busy_timeout = 5000');
-    return db.prepare('SELECT id, sha256, state, original_name, size FROM evidence ORDER BY received_at, id').all() as CatalogRow[];
+    return db
+      .prepare('SELECT id, sha256, state, original_name, size FROM evidence ORDER BY received_at, id')
+      .all() as CatalogRow[];
   } catch (err) {
     if (String(err).includes('no such table')) return [];
     throw err;
@@ -108,7 +122,12 @@ export function readCatalog(ws: Workspace): CatalogRow[] {
   }
 }
 
-export async function waitFor<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 60_000, everyMs = 200): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | null | false,
+  timeoutMs = 60_000,
+  everyMs = 200,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -123,7 +142,14 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | null
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
-export const PRESERVED_STATES = new Set(['preserved', 'awaiting-annotation', 'deriving', 'sealed', 'archived', 'unplayable']);
+export const PRESERVED_STATES = new Set([
+  'preserved',
+  'awaiting-annotation',
+  'deriving',
+  'sealed',
+  'archived',
+  'unplayable',
+]);
 
 /** Every file under a folder, relative, sorted. */
 export function listFiles(root: string): string[] {

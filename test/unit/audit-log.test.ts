@@ -34,7 +34,8 @@ describe('audit log', () => {
   it('detects a row edited, deleted or inserted by someone who edits the file directly', () => {
     const { file, db } = freshCatalog();
     const log = new AuditLog(db);
-    for (let i = 0; i < 5; i++) log.append({ actor: 'cli:bob', action: 'access', evidenceId: `ev-${i}`, details: { i } });
+    for (let i = 0; i < 5; i++)
+      log.append({ actor: 'cli:bob', action: 'access', evidenceId: `ev-${i}`, details: { i } });
     db.close();
 
     const raw = new Database(file);

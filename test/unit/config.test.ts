@@ -24,11 +24,18 @@ describe('configuration', () => {
   });
 
   it('lets an override file (or SEALDOCK_CONFIG) change any key; arrays are replaced whole', () => {
-    const file = withFile('docks:\n  - id: east\n    path: /mnt/east\n    release: delete\narchive:\n  retention:\n    days: 400\n');
+    const file = withFile(
+      'docks:\n  - id: east\n    path: /mnt/east\n    release: delete\narchive:\n  retention:\n    days: 400\n',
+    );
     const { config, sources } = loadConfig({ env: { SEALDOCK_CONFIG: file }, cwd: '/' });
     expect(sources).toHaveLength(2);
     expect(config.docks).toHaveLength(1);
-    expect(config.docks[0]).toMatchObject({ id: 'east', path: '/mnt/east', release: 'delete', layout: 'device-folder' });
+    expect(config.docks[0]).toMatchObject({
+      id: 'east',
+      path: '/mnt/east',
+      release: 'delete',
+      layout: 'device-folder',
+    });
     expect(config.archive.retention.days).toBe(400);
     expect(config.archive.local.path).toBe('/var/archive');
   });
@@ -47,7 +54,9 @@ describe('configuration', () => {
   });
 
   it('checks what only makes sense together', () => {
-    const file = withFile('archive:\n  backend: s3\ndocks:\n  - { id: a, path: /a }\n  - { id: a, path: /b, timezone: Mars/Olympus }\n');
+    const file = withFile(
+      'archive:\n  backend: s3\ndocks:\n  - { id: a, path: /a }\n  - { id: a, path: /b, timezone: Mars/Olympus }\n',
+    );
     let message = '';
     try {
       loadConfig({ file, env: {} });
@@ -66,6 +75,9 @@ describe('configuration', () => {
   });
 
   it('merges objects key by key', () => {
-    expect(mergeConfig({ a: { b: 1, c: 2 }, d: [1] }, { a: { c: 3 }, d: [2, 3] })).toEqual({ a: { b: 1, c: 3 }, d: [2, 3] });
+    expect(mergeConfig({ a: { b: 1, c: 2 }, d: [1] }, { a: { c: 3 }, d: [2, 3] })).toEqual({
+      a: { b: 1, c: 3 },
+      d: [2, 3],
+    });
   });
 });

@@ -4,7 +4,17 @@ import { isStable, observe } from '../../src/docks/stability.js';
 
 describe('dock names', () => {
   it('ignores hidden, temporary and in-progress names', () => {
-    for (const n of ['.DS_Store', '.recording.MP4', '~$tmp.MP4', 'a.MP4.part', 'a.tmp', 'x.crdownload', 'y.MP4~', 'Thumbs.db', 'a.partial']) {
+    for (const n of [
+      '.DS_Store',
+      '.recording.MP4',
+      '~$tmp.MP4',
+      'a.MP4.part',
+      'a.tmp',
+      'x.crdownload',
+      'y.MP4~',
+      'Thumbs.db',
+      'a.partial',
+    ]) {
       expect(isIgnoredName(n), n).toBe(true);
     }
     for (const n of ['DSJ_20261120081500_0001.MP4', '录像.mov', 'a.json']) expect(isIgnoredName(n), n).toBe(false);
@@ -18,7 +28,8 @@ describe('dock names', () => {
 
   it('never trusts a name as a path', () => {
     expect(splitRelPath('DEV01/a.MP4')).toEqual(['DEV01', 'a.MP4']);
-    for (const bad of ['../a', 'a/../../b', '/etc/passwd', 'a//b', 'a/./b', 'a\\b', 'a\u0000b', '', 'a\nb']) expect(splitRelPath(bad), bad).toBeNull();
+    for (const bad of ['../a', 'a/../../b', '/etc/passwd', 'a//b', 'a/./b', 'a\\b', 'a\u0000b', '', 'a\nb'])
+      expect(splitRelPath(bad), bad).toBeNull();
   });
 
   it('takes the device id from the first folder, when it is a plain id', () => {

@@ -29,7 +29,10 @@ describe('sidecar', () => {
         purpose: '证明当事人拒绝检查',
       },
     });
-    expect(parseSidecar(bytes({ place: '西街', collector: '李四' }), opts)).toEqual({ ok: true, elements: { place: { text: '西街' }, collector: { name: '李四' } } });
+    expect(parseSidecar(bytes({ place: '西街', collector: '李四' }), opts)).toEqual({
+      ok: true,
+      elements: { place: { text: '西街' }, collector: { name: '李四' } },
+    });
   });
 
   it('rejects the whole sidecar, with reasons, when anything is wrong', () => {
@@ -42,7 +45,7 @@ describe('sidecar', () => {
       [{ caseNumber: '../../etc/passwd' }, /case number pattern/],
       [{ caseNumber: 'A-1', purpose: '   ' }, /purpose: must not be empty/],
       [{ caseNumber: 'A-1', place: { text: 'x', lat: 91 } }, /place/],
-      [{ collector: { name: "x\u0007" } }, /collector\.name: must not contain control characters/],
+      [{ collector: { name: 'x\u0007' } }, /collector\.name: must not contain control characters/],
       [{ collector: 42 }, /collector: must be a non-empty name/],
     ];
     for (const [input, problem] of cases) {
@@ -53,9 +56,18 @@ describe('sidecar', () => {
   });
 
   it('refuses oversized and non-UTF-8 sidecars, tolerates a BOM', () => {
-    expect(parseSidecar(Buffer.alloc(70_000, 0x20), opts)).toMatchObject({ ok: false, problems: [expect.stringMatching(/limit/)] });
-    expect(parseSidecar(Buffer.from([0x7b, 0xff, 0x7d]), opts)).toMatchObject({ ok: false, problems: ['sidecar is not valid UTF-8'] });
-    expect(parseSidecar(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), bytes({ purpose: 'x' })]), opts)).toEqual({ ok: true, elements: { purpose: 'x' } });
+    expect(parseSidecar(Buffer.alloc(70_000, 0x20), opts)).toMatchObject({
+      ok: false,
+      problems: [expect.stringMatching(/limit/)],
+    });
+    expect(parseSidecar(Buffer.from([0x7b, 0xff, 0x7d]), opts)).toMatchObject({
+      ok: false,
+      problems: ['sidecar is not valid UTF-8'],
+    });
+    expect(parseSidecar(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), bytes({ purpose: 'x' })]), opts)).toEqual({
+      ok: true,
+      elements: { purpose: 'x' },
+    });
   });
 
   it('normalises Unicode to NFC so the same name is always the same bytes', () => {
@@ -82,7 +94,13 @@ describe('precedence', () => {
       collector: { name: '张三', id: '031245' },
       purpose: '更正后的证明对象',
     });
-    expect(r.sources).toEqual({ caseNumber: 'sidecar', recordedAt: 'filename', place: 'dock', collector: 'binding', purpose: 'annotation' });
+    expect(r.sources).toEqual({
+      caseNumber: 'sidecar',
+      recordedAt: 'filename',
+      place: 'dock',
+      collector: 'binding',
+      purpose: 'annotation',
+    });
     expect(r.missing).toEqual([]);
   });
 
@@ -92,7 +110,9 @@ describe('precedence', () => {
   });
 
   it('reports changes field by field with old and new values', () => {
-    expect(elementChanges({ caseNumber: 'A-1', purpose: 'p' }, { caseNumber: 'A-2', purpose: 'p', place: { text: 'x' } })).toEqual([
+    expect(
+      elementChanges({ caseNumber: 'A-1', purpose: 'p' }, { caseNumber: 'A-2', purpose: 'p', place: { text: 'x' } }),
+    ).toEqual([
       { key: 'caseNumber', old: 'A-1', new: 'A-2' },
       { key: 'place', old: null, new: { text: 'x' } },
     ]);

@@ -7,7 +7,8 @@ describe('state machine', () => {
     expect(stageFor('preserved')).toBe('classify');
     expect(stageFor('deriving')).toBe('derive');
     expect(stageFor('sealed')).toBe('archive');
-    for (const s of ['awaiting-annotation', 'archived', 'failed', 'unplayable'] as const) expect(stageFor(s)).toBeNull();
+    for (const s of ['awaiting-annotation', 'archived', 'failed', 'unplayable'] as const)
+      expect(stageFor(s)).toBeNull();
     expect(STATES).toHaveLength(8);
   });
 
