@@ -170,7 +170,7 @@ export const derive: StageHandler = async (ctx, item) => {
           tags: stampTags(item),
           signal: ctx.signal,
           label: `${item.id} rev ${revision}`,
-          onProgress: (p) => ctx.repo.update(item.id, { progress: Math.round(p * 10) / 10 }),
+          onProgress: throttledProgress(ctx, item.id),
         });
         derivative = { archiveKey: key, size: provenance.size, sha256: provenance.sha256, provenance };
         ctx.repo.update(item.id, { derivative: { ...derivative, revision } });
@@ -241,6 +241,17 @@ export const archive: StageHandler = async (ctx, item) => {
 };
 
 export const STAGES: Record<Stage, StageHandler> = { preserve, classify, derive, archive };
+
+/** Progress for `status`: at most one catalog write a second, and whole percents. */
+function throttledProgress(ctx: PipelineContext, id: string): (percent: number) => void {
+  let last = 0;
+  return (percent) => {
+    const now = Date.now();
+    if (now - last < 1000 && percent < 100) return;
+    last = now;
+    ctx.repo.update(id, { progress: Math.round(percent) });
+  };
+}
 
 function stampTags(item: EvidenceRecord): StampTags {
   const e = item.elements;
