@@ -248,7 +248,10 @@ export class LocalArchive implements ArchiveBackend {
     const file = this.objectPath(key);
     const st = await fsp.lstat(file).catch(() => null);
     if (!st?.isFile()) throw new SealdockError('NOT_FOUND', `no archived object ${key}`);
-    return fs.createReadStream(file, range ? { start: range.start, end: range.end } : {});
+    return fs.createReadStream(file, {
+      highWaterMark: 1024 * 1024,
+      ...(range ? { start: range.start, end: range.end } : {}),
+    });
   }
 
   async *list(prefix: string): AsyncIterable<string> {

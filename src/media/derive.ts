@@ -2,11 +2,11 @@
 // elements into its container tags. The original is only ever read. ffmpeg writes to
 // "<out>.partial", which is fsynced and renamed only once complete and checked, so a killed run
 // never leaves a half derivative under the final name.
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { access, open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { access, open, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SealdockError, errorMessage } from '../errors.js';
+import { sha256File } from '../util/hash.js';
 import { ffmpegVersion, runFfmpeg, streamHashes } from './ffmpeg.js';
 import { planDerivative } from './plan.js';
 import type { DerivativePlan, ProbeResult, Provenance, StampTags } from './types.js';
@@ -345,9 +345,7 @@ async function syncAndHash(file: string): Promise<{ sha256: string; size: number
   } finally {
     await fh.close();
   }
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return { sha256: hash.digest('hex'), size: (await stat(file)).size };
+  return sha256File(file);
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -6,7 +6,7 @@ import type { EvidenceRecord } from '../catalog/evidence-repo.js';
 import { buildManifest, manifestBytes, parseManifest, type Manifest, type ManifestReason } from '../seal/index.js';
 import { sha256Hex } from '../util/hash.js';
 import { nowIso } from '../util/time.js';
-import { archiveVerified, type LockTerms } from './archiving.js';
+import { archiveVerified, type LockTerms, type ObjectToArchive } from './archiving.js';
 import type { PipelineContext } from './context.js';
 import type { ItemMedia } from './item-elements.js';
 
@@ -118,44 +118,17 @@ export async function archiveRevision(
   rev: SealedRevision,
   lock: LockTerms,
 ): Promise<void> {
-  await archiveVerified(
-    ctx,
-    item.id,
-    {
-      kind: 'manifest',
-      key: archiveKeys.manifest(item.id, rev.revision),
-      source: { bytes: rev.bytes },
-      sha256: rev.sha256,
-      size: rev.bytes.length,
-      contentType: 'application/json',
-    },
-    lock,
-  );
-  await archiveVerified(
-    ctx,
-    item.id,
-    {
-      kind: 'signature',
-      key: archiveKeys.signature(item.id, rev.revision),
-      source: { bytes: rev.signature },
-      sha256: sha256Hex(rev.signature),
-      size: rev.signature.length,
-      contentType: 'application/pkcs7-signature',
-    },
-    lock,
-  );
-  if (rev.timestampToken) {
+  const parts: [ObjectToArchive['kind'], string, Buffer | null, string][] = [
+    ['manifest', archiveKeys.manifest(item.id, rev.revision), rev.bytes, 'application/json'],
+    ['signature', archiveKeys.signature(item.id, rev.revision), rev.signature, 'application/pkcs7-signature'],
+    ['timestamp', archiveKeys.timestamp(item.id, rev.revision), rev.timestampToken, 'application/timestamp-reply'],
+  ];
+  for (const [kind, key, bytes, contentType] of parts) {
+    if (!bytes) continue;
     await archiveVerified(
       ctx,
       item.id,
-      {
-        kind: 'timestamp',
-        key: archiveKeys.timestamp(item.id, rev.revision),
-        source: { bytes: rev.timestampToken },
-        sha256: sha256Hex(rev.timestampToken),
-        size: rev.timestampToken.length,
-        contentType: 'application/timestamp-reply',
-      },
+      { kind, key, source: { bytes }, sha256: sha256Hex(bytes), size: bytes.length, contentType },
       lock,
     );
   }

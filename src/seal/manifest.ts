@@ -1,19 +1,21 @@
 // The sealed manifest: its type, a pure builder, its canonical bytes (RFC 8785) and a strict parser.
 // The bytes are what gets signed, so they must be reproducible from the parsed value: parseManifest
 // refuses anything that is not already in canonical form.
-import canonicalizeModule from 'canonicalize';
 import { z } from 'zod';
 import { ELEMENT_KEYS, ELEMENT_SOURCES } from '../elements/types.js';
 import type { ElementKey, Elements, ElementSources } from '../elements/types.js';
 import type { ProbeResult, Provenance } from '../media/types.js';
 import { SealdockError } from '../errors.js';
 import { sha256Hex } from './digest.js';
+import { canonicalJson } from '../util/canonical-json.js';
 
-// canonicalize is CommonJS (`module.exports = fn`) but its .d.ts says `export default`: under NodeNext
-// TypeScript types the default import as the module object, at runtime it is the function.
-const canonicalize = ((canonicalizeModule as unknown as { default?: unknown }).default ?? canonicalizeModule) as (
-  input: unknown,
-) => string | undefined;
+function canonicalize(value: unknown): string | undefined {
+  try {
+    return canonicalJson(value);
+  } catch {
+    return undefined;
+  }
+}
 
 export const MANIFEST_SCHEMA = 'sealdock.manifest/1';
 export const MANIFEST_REASONS = ['intake', 'annotation', 'derivation', 'amendment'] as const;

@@ -2,7 +2,11 @@
 // can be replaced in one place.
 import canonicalizeLib from 'canonicalize';
 
-const canonicalize = canonicalizeLib as unknown as (value: unknown) => string | undefined;
+// CommonJS (`module.exports = fn`) with a .d.ts that says `export default`: under NodeNext the
+// default import is typed as the module object but is the function at runtime.
+const canonicalize = ((canonicalizeLib as unknown as { default?: unknown }).default ?? canonicalizeLib) as (
+  value: unknown,
+) => string | undefined;
 
 export function canonicalJson(value: unknown): string {
   const text = canonicalize(value);

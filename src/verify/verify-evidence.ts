@@ -1,13 +1,11 @@
 // `sealdock verify` and POST /evidence/{id}/verify: everything is re-read from the archive (the
 // system of record), re-hashed and re-checked; the catalog is only compared against, never trusted.
-import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import type { ArchiveBackend } from '../archive/archive.js';
 import { archiveKeys } from '../archive/keys.js';
 import { errorMessage } from '../errors.js';
 import type { SealVerifier } from '../seal/verifier.js';
 import { parseManifest, type Manifest } from '../seal/manifest.js';
-import { sha256Hex } from '../util/hash.js';
+import { sha256Hex, sha256Stream } from '../util/hash.js';
 
 export interface RevisionCheck {
   revision: number;
@@ -39,16 +37,6 @@ export interface SeenObject {
   size: number;
   /** true when its bytes were read back and hashed in this check */
   hashed: boolean;
-}
-
-export async function hashStream(stream: Readable): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    size += chunk.length;
-  }
-  return { sha256: hash.digest('hex'), size };
 }
 
 async function readAll(archive: ArchiveBackend, key: string): Promise<Buffer | null> {
@@ -162,7 +150,7 @@ export async function verifyEvidence(
       }
       objectsSeen.push({ kind, key, sha256: want.sha256, size: want.size, hashed: true });
       try {
-        const got = await hashStream(await deps.archive.read(key));
+        const got = await sha256Stream(await deps.archive.read(key));
         const ok = got.sha256 === want.sha256 && got.size === want.size;
         objects.push({
           key,
