@@ -117,6 +117,8 @@ export const preserve: StageHandler = async (ctx, start) => {
       legalHold: lock.legalHold,
     },
   );
+  // Revision 0001 is archived and verified: its spool copy has done its job.
+  await ctx.spool.removeItem(item.id);
   await releaseDockFiles(ctx, preserved.id, DAEMON_ACTOR);
 };
 

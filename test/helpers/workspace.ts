@@ -124,7 +124,7 @@ export function readCatalog(ws: Workspace): CatalogRow[] {
 
 export async function waitFor<T>(
   what: string,
-  probe: () => T | undefined | null | false,
+  probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
   timeoutMs = 60_000,
   everyMs = 200,
 ): Promise<T> {
@@ -132,7 +132,7 @@ export async function waitFor<T>(
   let last: unknown;
   while (Date.now() < deadline) {
     try {
-      const v = probe();
+      const v = await probe();
       if (v) return v;
     } catch (err) {
       last = err;
