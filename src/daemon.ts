@@ -21,8 +21,10 @@ import { createMediaService, type MediaService } from './media/index.js';
 import type { PipelineContext } from './pipeline/context.js';
 import { PipelineRunner } from './pipeline/runner.js';
 import { createSealService, type SealService } from './seal/index.js';
+import { createSealVerifier } from './seal/verifier.js';
 import { SEALDOCK_VERSION } from './util/version.js';
 import { nowIso } from './util/time.js';
+import { acquireDataDirLock } from './util/data-dir-lock.js';
 
 export interface Daemon {
   ctx: PipelineContext;
@@ -42,6 +44,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   log.info({ ffmpeg: tools.ffmpeg, ffprobe: tools.ffprobe }, 'media tools found');
 
   await fsp.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const lock = await acquireDataDirLock(config.dataDir);
   const db: Db = openCatalog(catalogPath(config.dataDir));
   const repo = new EvidenceRepo(db);
   const devices = new DevicesRepo(db, repo.audit);
@@ -49,7 +52,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   const removed = await spool.init();
   if (removed) log.info({ removed }, 'removed unfinished spool temp files from a previous run');
 
-  const archive: ArchiveBackend = createArchive(config);
+  const archive: ArchiveBackend = createArchive(config, { owner: true });
   await archive.checkReady();
   const seal: SealService = createSealService(sealConfigOf(config), log);
   if (seal.warning) log.warn({ seal: seal.info }, seal.warning);
@@ -86,7 +89,8 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       tokens: new TokensRepo(db, repo.audit),
       archive,
       intake,
-      verifier: { verify: (c, p, t, e) => seal.verify(c, p, t, { expectedCertificateSha256: e }) },
+      // The same trust rules as `sealdock verify`: anchors from config and the development CA only.
+      verifier: createSealVerifier(sealConfigOf(config)),
       media,
       log,
       wake: () => runner.wake(),
@@ -138,6 +142,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       await archive.close();
       await fsp.rm(statusFilePath(config.dataDir), { force: true });
       db.close();
+      await lock.release();
       log.info('stopped');
     })());
   return { ctx, intake, runner, docks, stop };

@@ -4,9 +4,10 @@ import type { ArchiveBackend } from './archive.js';
 import { LocalArchive } from './local.js';
 import { S3Archive } from './s3.js';
 
-export function createArchive(config: Config): ArchiveBackend {
+/** `owner`: the daemon, which alone may clean up what its own interrupted writes left behind. */
+export function createArchive(config: Config, opts: { owner?: boolean } = {}): ArchiveBackend {
   const a = config.archive;
-  if (a.backend === 'local') return new LocalArchive({ root: a.local.path });
+  if (a.backend === 'local') return new LocalArchive({ root: a.local.path, sweepTemp: opts.owner ?? false });
   return new S3Archive({
     endpoint: a.s3.endpoint ?? undefined,
     region: a.s3.region,

@@ -39,16 +39,23 @@ export interface LocalArchiveOptions {
   root: string;
   /** Hard-link read-only source files on the same filesystem instead of copying (default true). */
   linkSources?: boolean;
+  /**
+   * Remove temp files an interrupted write left behind, at checkReady. Only the daemon (which
+   * holds the data-dir lock) may: a CLI command must not delete a running daemon's in-flight write.
+   */
+  sweepTemp?: boolean;
 }
 
 export class LocalArchive implements ArchiveBackend {
   readonly kind = 'local' as const;
   private readonly root: string;
   private readonly linkSources: boolean;
+  private readonly sweepTemp: boolean;
 
   constructor(opts: LocalArchiveOptions) {
     this.root = path.resolve(opts.root);
     this.linkSources = opts.linkSources ?? true;
+    this.sweepTemp = opts.sweepTemp ?? false;
   }
 
   async checkReady(): Promise<void> {
@@ -62,6 +69,7 @@ export class LocalArchive implements ArchiveBackend {
         `local archive ${this.root} is not writable: ${(err as Error).message}`,
       );
     }
+    if (!this.sweepTemp) return;
     // Leftovers of a write interrupted by a crash: never linked into place, safe to remove.
     for (const name of await fsp.readdir(path.join(this.root, TMP_DIR))) {
       await fsp.rm(path.join(this.root, TMP_DIR, name), { force: true });
