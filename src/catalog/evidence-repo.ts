@@ -164,6 +164,8 @@ const JSON_COLUMNS = new Set<keyof EvidencePatch>([
 
 export interface SidecarRecord {
   name: string;
+  /** SHA-256 of the sidecar bytes as read: a changed sidecar is never deleted from the dock. */
+  sha256?: string | undefined;
   elements?: Elements | undefined;
   problems?: string[] | undefined;
 }
@@ -361,7 +363,11 @@ export class EvidenceRepo {
   ): void {
     this.db
       .transaction(() => {
-        if (this.findDockFile(dockFile.dockId, dockFile.relPath, dockFile.size, dockFile.mtimeMs)) return;
+        const identity =
+          dockFile.ino !== null && dockFile.ctimeMs !== null
+            ? { ino: dockFile.ino, ctimeMs: dockFile.ctimeMs }
+            : undefined;
+        if (this.findDockFile(dockFile.dockId, dockFile.relPath, dockFile.size, dockFile.mtimeMs, identity)) return;
         this.insertDockFile({ ...dockFile, evidenceId });
         this.audit.append({
           actor,
@@ -393,11 +399,38 @@ export class EvidenceRepo {
       );
   }
 
-  findDockFile(dockId: string, relPath: string, size: number, mtimeMs: number): DockFileRecord | null {
-    const r = this.db
-      .prepare('SELECT * FROM dock_files WHERE dock_id = ? AND rel_path = ? AND size = ? AND mtime_ms = ?')
-      .get(dockId, relPath, size, Math.trunc(mtimeMs)) as Record<string, unknown> | undefined;
-    return r ? dockFileFromRaw(r) : null;
+  /**
+   * The dock file as already taken: same place, size and mtime, and (when known) the same inode
+   * and ctime — a recorder whose clock reset can write a new file with equal name, size and mtime.
+   */
+  findDockFile(
+    dockId: string,
+    relPath: string,
+    size: number,
+    mtimeMs: number,
+    identity?: { ino: number; ctimeMs: number },
+  ): DockFileRecord | null {
+    const rows = (
+      this.db
+        .prepare('SELECT * FROM dock_files WHERE dock_id = ? AND rel_path = ? AND size = ? AND mtime_ms = ?')
+        .all(dockId, relPath, size, Math.trunc(mtimeMs)) as Record<string, unknown>[]
+    ).map(dockFileFromRaw);
+    if (!identity) return rows[0] ?? null;
+    return rows.find((r) => r.ino === identity.ino && r.ctimeMs === Math.trunc(identity.ctimeMs)) ?? null;
+  }
+
+  /** Items with a dock file still to release whose original is verified in the archive. */
+  releasable(limit: number): string[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT DISTINCT df.evidence_id AS id FROM dock_files df
+           JOIN evidence e ON e.id = df.evidence_id
+           JOIN archive_objects ao ON ao.evidence_id = e.id AND ao.kind = 'original' AND ao.sha256 = e.sha256 AND ao.verified_at IS NOT NULL
+           WHERE df.released_at IS NULL LIMIT ?`,
+        )
+        .all(limit) as { id: string }[]
+    ).map((r) => r.id);
   }
 
   unreleasedDockFiles(evidenceId: string): DockFileRecord[] {

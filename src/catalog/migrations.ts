@@ -74,9 +74,10 @@ export const MIGRATIONS: Migration[] = [
         seen_at        TEXT NOT NULL,
         released_at    TEXT,
         release_action TEXT,
-        UNIQUE (dock_id, rel_path, size, mtime_ms)
+        UNIQUE (dock_id, rel_path, size, mtime_ms, ino)
       );
       CREATE INDEX dock_files_pending ON dock_files(evidence_id, released_at);
+      CREATE INDEX dock_files_unreleased ON dock_files(released_at, evidence_id);
 
       CREATE TABLE audit_log (
         seq         INTEGER PRIMARY KEY,

@@ -102,7 +102,8 @@ export class DockService {
       for (const [absPath, t] of this.tracked) {
         if (this.stopped || this.inFlight.size >= MAX_PARALLEL_INTAKES) break;
         if (isSidecarName(absPath) || this.inFlight.has(absPath) || !t.obs || now < t.retryAt) continue;
-        if (!isStable(t.obs, now, quiet) || !this.sidecarSettled(absPath, now, quiet)) continue;
+        // An empty file is a recorder that has not written yet (or a placeholder), never footage.
+        if (t.obs.size === 0 || !isStable(t.obs, now, quiet) || !this.sidecarSettled(absPath, now, quiet)) continue;
         this.take(absPath, t);
       }
     } finally {

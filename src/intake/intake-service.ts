@@ -14,6 +14,7 @@ import { parseSidecar } from '../elements/sidecar.js';
 import type { Elements } from '../elements/types.js';
 import { SealdockError } from '../errors.js';
 import { sidecarNameFor } from '../docks/names.js';
+import { sha256Hex } from '../util/hash.js';
 import type { Spool, SpooledTemp } from './spool.js';
 
 export const DAEMON_ACTOR = 'sealdock';
@@ -59,8 +60,6 @@ export class IntakeService {
 
   async ingestDockFile(c: DockFileCandidate): Promise<IntakeResult> {
     const { repo, spool, config } = this.deps;
-    const known = repo.findDockFile(c.dock.id, c.relPath, c.size, c.mtimeMs);
-    if (known) return { kind: 'known', evidenceId: known.evidenceId };
 
     // O_NOFOLLOW: a symbolic link planted on a dock is never followed; O_NONBLOCK: a FIFO cannot hang us.
     const fh = await fsp.open(c.absPath, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
@@ -69,6 +68,8 @@ export class IntakeService {
     try {
       const before = await fh.stat();
       identity = { ino: before.ino, ctimeMs: before.ctimeMs };
+      const known = repo.findDockFile(c.dock.id, c.relPath, c.size, c.mtimeMs, identity);
+      if (known) return { kind: 'known', evidenceId: known.evidenceId };
       if (!before.isFile()) throw new SealdockError('BAD_INPUT', `${c.relPath} is not a regular file`);
       if (before.size !== c.size || before.mtimeMs !== c.mtimeMs)
         return { kind: 'changed', reason: 'changed since it was seen stable' };
@@ -162,7 +163,8 @@ export class IntakeService {
         maxBytes: intake.sidecarMaxBytes,
         caseNumberPattern: elements.caseNumberPattern,
       });
-      return parsed.ok ? { name, elements: parsed.elements } : { name, problems: parsed.problems };
+      const sha256 = sha256Hex(bytes);
+      return parsed.ok ? { name, sha256, elements: parsed.elements } : { name, sha256, problems: parsed.problems };
     } finally {
       await fh.close();
     }

@@ -125,6 +125,10 @@ export class Spool {
     }
   }
 
+  async removeItemFile(evidenceId: string, name: string): Promise<void> {
+    await fsp.rm(path.join(this.itemDir(evidenceId), name), { force: true });
+  }
+
   async removeOriginal(sha256: string): Promise<void> {
     await fsp.rm(this.originalPath(sha256), { force: true });
   }

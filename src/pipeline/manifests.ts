@@ -79,7 +79,9 @@ export async function sealNextRevision(
   const sealed = await ctx.seal.seal(bytes);
   // The JSON is written last: its presence means its signature (and token) are already durable.
   await ctx.spool.writeItemFile(item.id, n.p7s, sealed.signature);
+  // A token left by an earlier attempt belongs to another signature: never archive it with this one.
   if (sealed.timestampToken) await ctx.spool.writeItemFile(item.id, n.tsr, sealed.timestampToken);
+  else await ctx.spool.removeItemFile(item.id, n.tsr);
   await ctx.spool.writeItemFile(item.id, n.json, bytes);
   return {
     revision,

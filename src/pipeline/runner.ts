@@ -3,6 +3,7 @@
 // concurrency for derive. A failed stage is retried with back-off, forever; a stage interrupted
 // by shutdown is not a failure and simply runs again after restart.
 import type { EvidenceRecord } from '../catalog/evidence-repo.js';
+import { releaseDockFiles } from '../docks/release.js';
 import { errorMessage } from '../errors.js';
 import { DAEMON_ACTOR } from '../intake/intake-service.js';
 import { nowIso } from '../util/time.js';
@@ -24,6 +25,9 @@ export class PipelineRunner {
   private stopped = false;
   private pumping = false;
   private repump = false;
+  private sweeping: Promise<void> | null = null;
+  /** evidence id → not before (ms): a dock that refuses a delete is not asked again every second */
+  private readonly releaseBackoff = new Map<string, { at: number; failures: number }>();
 
   constructor(
     private readonly ctx: PipelineContext,
@@ -60,12 +64,48 @@ export class PipelineRunner {
   }
 
   private pump(): void {
+    this.sweepReleases();
     const now = nowIso();
     for (const pool of this.pools) {
       const free = pool.limit - pool.running.size;
       if (free <= 0) continue;
       for (const item of this.ctx.repo.due(pool.states, now, free, this.inFlight)) this.run(pool, item);
     }
+  }
+
+  /**
+   * Releases dock files (kept or deleted per dock) whose original is verified in the archive,
+   * re-docked copies included. Apart from the stages on purpose: a dock that cannot delete
+   * (read-only share, file in use) is retried with back-off and never fails the evidence item.
+   */
+  private sweepReleases(): void {
+    if (this.sweeping || this.stopped) return;
+    const now = Date.now();
+    const ids = this.ctx.repo
+      .releasable(100)
+      .filter((id) => (this.releaseBackoff.get(id)?.at ?? 0) <= now && !this.inFlight.has(id));
+    if (ids.length === 0) return;
+    this.sweeping = (async () => {
+      for (const id of ids) {
+        if (this.stopped) break;
+        try {
+          await releaseDockFiles(this.ctx, id, DAEMON_ACTOR);
+          this.releaseBackoff.delete(id);
+        } catch (err) {
+          const failures = (this.releaseBackoff.get(id)?.failures ?? 0) + 1;
+          this.releaseBackoff.set(id, {
+            at: Date.now() + retryDelayMs(failures, this.ctx.config.pipeline.retry),
+            failures,
+          });
+          this.ctx.log.warn(
+            { evidenceId: id, err: errorMessage(err), failures },
+            'dock file release failed; will retry',
+          );
+        }
+      }
+    })().finally(() => {
+      this.sweeping = null;
+    });
   }
 
   private run(pool: Pool, item: EvidenceRecord): void {
@@ -121,7 +161,7 @@ export class PipelineRunner {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    await Promise.allSettled([...this.jobs]);
+    await Promise.allSettled([...this.jobs, ...(this.sweeping ? [this.sweeping] : [])]);
   }
 
   /** Waits until no job is running (tests and `--once` style use). */

@@ -4,7 +4,6 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { archiveKeys, formatRevision } from '../archive/keys.js';
 import type { EvidenceRecord } from '../catalog/evidence-repo.js';
-import { releaseDockFiles } from '../docks/release.js';
 import { SealdockError } from '../errors.js';
 import { DAEMON_ACTOR } from '../intake/intake-service.js';
 import type { StampTags } from '../media/types.js';
@@ -69,13 +68,20 @@ async function examine(ctx: PipelineContext, item: EvidenceRecord, file: string)
       recordedAt: recordedAtFor(item, probe, { dock, mtimeMs: dockFile?.mtimeMs, clockOffsetSeconds: clock }),
     };
   }
-  const resolved = resolveItemElements(item, media, { dock, devices: ctx.devices });
-  return ctx.repo.update(item.id, {
-    media,
-    elements: resolved.elements,
-    elementSources: resolved.sources,
-    missing: resolved.missing,
-  });
+  // Re-read inside the transaction: an annotation may have landed while ffprobe ran.
+  const probed = media;
+  return ctx.repo.db
+    .transaction(() => {
+      const current = ctx.repo.get(item.id)!;
+      const resolved = resolveItemElements(current, probed, { dock, devices: ctx.devices });
+      return ctx.repo.update(item.id, {
+        media: probed,
+        elements: resolved.elements,
+        elementSources: resolved.sources,
+        missing: resolved.missing,
+      });
+    })
+    .immediate();
 }
 
 /** received → preserved: original + intake manifest archived and verified, then the dock released. */
@@ -117,9 +123,9 @@ export const preserve: StageHandler = async (ctx, start) => {
       legalHold: lock.legalHold,
     },
   );
-  // Revision 0001 is archived and verified: its spool copy has done its job.
-  await ctx.spool.removeItem(item.id);
-  await releaseDockFiles(ctx, preserved.id, DAEMON_ACTOR);
+  // Revision 0001 is archived and verified: its spool copy has done its job. The dock file is
+  // released by the runner's release sweep, whose failures never touch the item's state.
+  await ctx.spool.removeItem(preserved.id);
 };
 
 /** preserved → awaiting-annotation | deriving | unplayable. */
@@ -215,29 +221,37 @@ export const archive: StageHandler = async (ctx, item) => {
     );
   }
   await archiveRevision(ctx, item, rev, lock);
-  // Elements amended while this revision was being made: go round again for a newer revision.
-  const stale = JSON.stringify(elementsOfRevision(rev)) !== JSON.stringify(item.elements);
+  // Elements amended while this revision was being made (checked against the row as it is now,
+  // in the same transaction as the transition): go round again for a newer revision.
+  const sealedElements = JSON.stringify(elementsOfRevision(rev));
   const playable = Boolean((item.media as ItemMedia | null)?.probe);
-  if (stale && playable && item.missing.length === 0) {
-    ctx.repo.update(
-      item.id,
-      { state: 'deriving', retainUntil: lock.retainUntil.toISOString() },
-      {
-        actor: DAEMON_ACTOR,
-        action: 'deriving',
-        details: { from: 'sealed', reason: 'elements changed during derivation' },
-      },
-    );
-    return;
-  }
-  moveTo(
-    ctx,
-    'archive',
-    item,
-    playable ? 'archived' : 'unplayable',
-    { retainUntil: lock.retainUntil.toISOString(), legalHold: lock.legalHold },
-    { revision: rev.revision },
-  );
+  const settled = ctx.repo.db
+    .transaction(() => {
+      const current = ctx.repo.get(item.id)!;
+      if (JSON.stringify(current.elements) !== sealedElements && (!playable || current.missing.length === 0)) {
+        ctx.repo.update(
+          item.id,
+          { state: 'deriving', retainUntil: lock.retainUntil.toISOString() },
+          {
+            actor: DAEMON_ACTOR,
+            action: 'deriving',
+            details: { from: 'sealed', reason: 'elements changed during derivation' },
+          },
+        );
+        return false;
+      }
+      moveTo(
+        ctx,
+        'archive',
+        item,
+        playable ? 'archived' : 'unplayable',
+        { retainUntil: lock.retainUntil.toISOString(), legalHold: lock.legalHold },
+        { revision: rev.revision },
+      );
+      return true;
+    })
+    .immediate();
+  if (!settled) return;
   await dropSpoolOriginal(ctx, item);
   await ctx.spool.removeItem(item.id);
 };

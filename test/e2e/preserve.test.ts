@@ -40,6 +40,12 @@ function uniqueClip(dest: string, tag: string): string {
   return sha256(dest);
 }
 
+function readArchivedOriginal(w: Workspace): string {
+  const id = readCatalog(w)[0]!.id;
+  const dir = path.join(w.archive, 'evidence', id, 'original');
+  return path.join(dir, fs.readdirSync(dir)[0]!);
+}
+
 function expectArchivedOnce(w: Workspace, expected: Map<string, string>): void {
   const rows = readCatalog(w);
   const bySha = new Map(rows.map((r) => [r.sha256, r]));
@@ -148,6 +154,32 @@ describe('preserve phase with a real daemon', () => {
     await new Promise((r) => setTimeout(r, 2500));
     expect(readCatalog(ws)).toHaveLength(1);
     expect(JSON.parse(ws.cli(['audit', 'list', '--json', '--action', 'redocked']).stdout)).toHaveLength(1);
+  }, 120_000);
+
+  it('releases a re-docked copy too, never takes an empty file, and keeps a sidecar that was never applied', async () => {
+    ws = makeWorkspace();
+    daemon = startDaemonProcess(ws);
+    const first = path.join(ws.dock, 'DEV01', 'DEV01_20261120081500_0001.MP4');
+    uniqueClip(first, 'release-redock');
+    const empty = path.join(ws.dock, 'DEV01', 'not-yet-written.MP4');
+    fs.writeFileSync(empty, '');
+    await waitFor('first released', () => readCatalog(ws!).length === 1 && !fs.existsSync(first), 60_000);
+    const copy = path.join(ws.dock, 'DEV05', 'same-again.MP4');
+    fs.mkdirSync(path.dirname(copy), { recursive: true });
+    fs.writeFileSync(copy, fs.readFileSync(readArchivedOriginal(ws)));
+    fs.writeFileSync(`${copy}.json`, JSON.stringify({ caseNumber: 'A-1' }));
+    await waitFor('re-dock released (deleted)', () => !fs.existsSync(copy), 60_000);
+    expect(readCatalog(ws)).toHaveLength(1);
+    const released = JSON.parse(ws.cli(['audit', 'list', '--json', '--action', 'dock-file-released']).stdout);
+    expect(
+      released.map((r: { details: { relPath: string; release: string } }) => [r.details.relPath, r.details.release]),
+    ).toEqual([
+      ['DEV01/DEV01_20261120081500_0001.MP4', 'deleted'],
+      ['DEV05/same-again.MP4', 'deleted'],
+    ]);
+    // The re-dock's sidecar was never applied to anything, so it is not deleted with the copy.
+    expect(fs.existsSync(`${copy}.json`)).toBe(true);
+    expect(fs.existsSync(empty), 'an empty file is left alone').toBe(true);
   }, 120_000);
 
   it('ignores temporary names, hidden files and symbolic links, and never follows a link out of the dock', async () => {
