@@ -124,7 +124,8 @@ function pick(tags: Record<string, string>, keys: string[]): string | undefined 
 function num(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  return Number.isFinite(n) ? n : undefined;
+  // Durations, sizes and rates are never negative; a damaged header that says so is ignored.
+  return Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
 function rate(v: string | undefined): number | undefined {

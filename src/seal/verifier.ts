@@ -9,7 +9,12 @@ import { splitPemCertificates, type SealConfig } from './keys.js';
 import { verifyDetached, type SealCheckDetails } from './verify.js';
 
 export interface SealVerifier {
-  verify(content: Buffer, p7s: Buffer, tsr: Buffer | undefined, expectedCertificateSha256: string | undefined): SealCheckDetails;
+  verify(
+    content: Buffer,
+    p7s: Buffer,
+    tsr: Buffer | undefined,
+    expectedCertificateSha256: string | undefined,
+  ): SealCheckDetails;
 }
 
 function readPems(file: string): string[] {
@@ -29,14 +34,25 @@ export function createSealVerifier(config: SealConfig): SealVerifier {
   });
   const anchors = [...(config.trustedCaFiles ?? []).flatMap(readPems), ...chainRoots, ...devPems];
   const tsaAnchors = (config.tsaTrustedCaFiles ?? []).flatMap(readPems);
+  const noAnchor =
+    'no trust anchor configured: a seal can only be trusted against seal.trustedCaFiles (or the root in seal.chainFile)';
   return {
-    verify: (content, p7s, tsr, expected) =>
-      verifyDetached(content, p7s, {
+    verify: (content, p7s, tsr, expected) => {
+      // Without an anchor any self-made certificate would do: refuse rather than trust the signer's word.
+      if (anchors.length === 0) {
+        const check = verifyDetached(content, p7s, {
+          ...(tsr ? { timestampToken: tsr } : {}),
+          ...(expected ? { expectedCertificateSha256: expected } : {}),
+        });
+        return { ...check, ok: false, chainTrusted: false, problems: [...check.problems, noAnchor] };
+      }
+      return verifyDetached(content, p7s, {
         trustedCaPems: anchors,
         developmentCaPems: devPems,
         tsaTrustedCaPems: tsaAnchors,
         ...(tsr ? { timestampToken: tsr } : {}),
         ...(expected ? { expectedCertificateSha256: expected } : {}),
-      }),
+      });
+    },
   };
 }

@@ -3,6 +3,7 @@
 import type { ArchiveBackend } from '../archive/archive.js';
 import { archiveKeys } from '../archive/keys.js';
 import { errorMessage } from '../errors.js';
+import type { EvidenceRecord } from '../catalog/evidence-repo.js';
 import type { SealVerifier } from '../seal/verifier.js';
 import { parseManifest, type Manifest } from '../seal/manifest.js';
 import { sha256Hex, sha256Stream } from '../util/hash.js';
@@ -68,10 +69,27 @@ export async function readRevisions(
   return out.sort((a, b) => a.revision - b.revision);
 }
 
+/** What the catalog says must be in the archive: the original, and every revision up to N. */
+export interface CatalogExpectation {
+  sha256: string;
+  archivedRevision?: number | undefined;
+  archivedRevisionSha256?: string | null | undefined;
+}
+
+/** A `sealed` item's newest revision is not archived yet; every other state's is. */
+export function expectationOf(item: EvidenceRecord): CatalogExpectation {
+  const pending = item.state === 'sealed' || (item.state === 'failed' && item.resumeState === 'sealed');
+  return {
+    sha256: item.sha256,
+    archivedRevision: pending ? item.manifestRev - 1 : item.manifestRev,
+    archivedRevisionSha256: pending ? undefined : item.manifestSha256,
+  };
+}
+
 export async function verifyEvidence(
   deps: { archive: ArchiveBackend; verifier: SealVerifier },
   id: string,
-  expect?: { sha256: string } | undefined,
+  expect?: CatalogExpectation | undefined,
   opts: { hashObjects?: boolean } = {},
 ): Promise<EvidenceVerification> {
   const hashObjects = opts.hashObjects ?? true;

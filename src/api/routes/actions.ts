@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { annotate } from '../../pipeline/annotate.js';
 import { SealdockError } from '../../errors.js';
-import { verifyEvidence } from '../../verify/verify-evidence.js';
+import { expectationOf, verifyEvidence } from '../../verify/verify-evidence.js';
 import { actorOf, recordAccess } from '../access-log.js';
 import type { ApiDeps } from '../deps.js';
 import { decodeReason } from '../reason.js';
@@ -43,7 +43,7 @@ export function actionRoutes(app: FastifyInstance, deps: ApiDeps): void {
       if (header !== undefined) request.accessContext = { reason: decodeReason(header) };
       const item = deps.repo.get(id);
       if (!item) throw new SealdockError('NOT_FOUND', `no evidence ${id}`);
-      const v = await verifyEvidence({ archive: deps.archive, verifier: deps.verifier }, id, { sha256: item.sha256 });
+      const v = await verifyEvidence({ archive: deps.archive, verifier: deps.verifier }, id, expectationOf(item));
       const problems = [
         ...v.problems,
         ...v.revisions.flatMap((r) => r.problems),

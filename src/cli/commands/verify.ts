@@ -3,7 +3,7 @@ import { createArchive } from '../../archive/index.js';
 import { sealConfigOf } from '../../config/adapters.js';
 import { SealdockError } from '../../errors.js';
 import { createSealVerifier } from '../../seal/verifier.js';
-import { verifyEvidence, type EvidenceVerification } from '../../verify/verify-evidence.js';
+import { expectationOf, verifyEvidence, type EvidenceVerification } from '../../verify/verify-evidence.js';
 import { cliActor, cliConfig, openCatalogFor, type GlobalOptions } from '../context.js';
 import { EXIT_VERIFY_FAILED } from '../exit-codes.js';
 import { printJson, printLines } from '../output.js';
@@ -49,7 +49,7 @@ export function registerVerify(program: Command, globals: () => GlobalOptions): 
         for (const each of ids) {
           const item = cat.repo.get(each);
           if (!item) throw new SealdockError('NOT_FOUND', `no evidence ${JSON.stringify(each)}`);
-          const v = await verifyEvidence({ archive, verifier }, each, { sha256: item.sha256 });
+          const v = await verifyEvidence({ archive, verifier }, each, expectationOf(item));
           cat.repo.appendAudit({
             actor: cliActor(),
             action: 'verified',
