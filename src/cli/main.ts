@@ -11,6 +11,8 @@ import { registerAudit } from './commands/audit.js';
 import { registerDevices } from './commands/devices.js';
 import { registerSeal } from './commands/seal.js';
 import { registerArchiveAdmin } from './commands/archive-admin.js';
+import { registerExport } from './commands/export.js';
+import { registerReport } from './commands/report.js';
 import { registerTokens } from './commands/tokens.js';
 import { registerVerify } from './commands/verify.js';
 
@@ -32,6 +34,8 @@ export function buildProgram(): Command {
   registerVerify(program, globals);
   registerSeal(program, globals);
   registerArchiveAdmin(program, globals);
+  registerExport(program, globals);
+  registerReport(program, globals);
   registerTokens(program, globals);
   const override = (c: Command): void => {
     c.exitOverride();
