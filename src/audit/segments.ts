@@ -204,16 +204,7 @@ export async function verifyAuditSegments(deps: {
     let prev = expectedPrev;
     let lastHash = '';
     for (const line of lines) {
-      let r: {
-        seq: number;
-        at: string;
-        actor: string;
-        action: string;
-        evidenceId: string | null;
-        details: Record<string, unknown>;
-        prev_hash: string;
-        hash: string;
-      };
+      let r: Omit<AuditRow, 'prevHash'> & { prev_hash: string };
       try {
         r = JSON.parse(line) as typeof r;
       } catch {

@@ -170,19 +170,19 @@ export interface SidecarRecord {
   problems?: string[] | undefined;
 }
 
-export interface NewEvidence {
-  id: string;
-  sha256: string;
-  size: number;
-  originalName: string;
-  dockId: string;
-  deviceId: string | null;
-  spoolPath: string;
-  sidecar: SidecarRecord | null;
-  elements: Elements;
-  elementSources: ElementSources;
-  missing: ElementKey[];
-}
+export type NewEvidence = Pick<
+  EvidenceRecord,
+  | 'id'
+  | 'sha256'
+  | 'size'
+  | 'originalName'
+  | 'dockId'
+  | 'deviceId'
+  | 'sidecar'
+  | 'elements'
+  | 'elementSources'
+  | 'missing'
+> & { spoolPath: string };
 
 export interface DockFileRecord {
   id: number;
