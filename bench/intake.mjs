@@ -96,8 +96,18 @@ async function timeDaemon(src, round) {
   return { seconds, rssMiB: hwmKiB / 1024 };
 }
 
+async function timeHash(src) {
+  const { createHash } = await import('node:crypto');
+  const t0 = process.hrtime.bigint();
+  const h = createHash('sha256');
+  for await (const c of fs.createReadStream(src, { highWaterMark: 1024 * 1024 })) h.update(c);
+  h.digest();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
 const cp = [];
 const cpSync = [];
+const hashOnce = [];
 const ours = [];
 const rss = [];
 for (let round = 0; round < rounds; round++) {
@@ -106,6 +116,7 @@ for (let round = 0; round < rounds; round++) {
   const order = round % 2 === 0 ? ['cp', 'daemon'] : ['daemon', 'cp'];
   for (const which of order) {
     if (which === 'cp') {
+      hashOnce.push(await timeHash(src));
       cp.push(timeCp(src, false));
       cpSync.push(timeCp(src, true));
     } else {

@@ -4,7 +4,7 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { startApiServer, type RunningApi } from './api/server.js';
+import type { RunningApi } from './api/server.js';
 import { createArchive } from './archive/index.js';
 import { startSegmentTimer } from './audit/segments.js';
 import type { ArchiveBackend } from './archive/archive.js';
@@ -52,7 +52,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   const removed = await spool.init();
   if (removed) log.info({ removed }, 'removed unfinished spool temp files from a previous run');
 
-  const archive: ArchiveBackend = createArchive(config, { owner: true });
+  const archive: ArchiveBackend = await createArchive(config, { owner: true });
   await archive.checkReady();
   const seal: SealService = createSealService(sealConfigOf(config), log);
   if (seal.warning) log.warn({ seal: seal.info }, seal.warning);
@@ -82,6 +82,8 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   );
   let api: RunningApi | null = null;
   if (config.api.enabled) {
+    // Loaded only when enabled: fastify and its plugins are a third of the daemon's memory.
+    const { startApiServer } = await import('./api/server.js');
     api = await startApiServer({
       config,
       repo,

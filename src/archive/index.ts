@@ -2,12 +2,15 @@
 import type { Config } from '../config/schema.js';
 import type { ArchiveBackend } from './archive.js';
 import { LocalArchive } from './local.js';
-import { S3Archive } from './s3.js';
 
-/** `owner`: the daemon, which alone may clean up what its own interrupted writes left behind. */
-export function createArchive(config: Config, opts: { owner?: boolean } = {}): ArchiveBackend {
+/**
+ * `owner`: the daemon, which alone may clean up what its own interrupted writes left behind.
+ * The S3 backend (and the AWS SDK, ~20 MB of memory) is loaded only when it is configured.
+ */
+export async function createArchive(config: Config, opts: { owner?: boolean } = {}): Promise<ArchiveBackend> {
   const a = config.archive;
   if (a.backend === 'local') return new LocalArchive({ root: a.local.path, sweepTemp: opts.owner ?? false });
+  const { S3Archive } = await import('./s3.js');
   return new S3Archive({
     endpoint: a.s3.endpoint ?? undefined,
     region: a.s3.region,

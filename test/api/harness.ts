@@ -100,7 +100,7 @@ export async function makeHarness(
   const tokens = new TokensRepo(db, repo.audit);
   const spool = new Spool(path.join(config.dataDir, 'spool'));
   await spool.init();
-  const archive = opts.archive ? opts.archive(config) : createArchive(config);
+  const archive = opts.archive ? opts.archive(config) : await createArchive(config);
   await archive.checkReady();
   const seal = createSealService(sealConfigOf(config), log);
   const media = createMediaService(mediaConfigOf(config));

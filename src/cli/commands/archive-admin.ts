@@ -15,14 +15,14 @@ async function withArchive<T>(
   globals: () => GlobalOptions,
   opts: { mustExist?: boolean },
   fn: (d: {
-    archive: ReturnType<typeof createArchive>;
+    archive: Awaited<ReturnType<typeof createArchive>>;
     cat: ReturnType<typeof openCatalogFor>;
     config: ReturnType<typeof cliConfig>;
   }) => Promise<T>,
 ): Promise<T> {
   const config = cliConfig(globals());
   const cat = openCatalogFor(config, opts);
-  const archive = createArchive(config);
+  const archive = await createArchive(config);
   try {
     return await fn({ archive, cat, config });
   } finally {

@@ -79,7 +79,7 @@ export function registerAudit(program: Command, globals: () => GlobalOptions): v
 
 async function verifyArchivedSegments(config: Config, db: Db) {
   if (listSegments(db).length === 0) return { ok: true, segments: 0, problems: [] };
-  const archive = createArchive(config);
+  const archive = await createArchive(config);
   try {
     return await verifyAuditSegments({ db, archive, verifier: createSealVerifier(sealConfigOf(config)) });
   } finally {

@@ -71,7 +71,7 @@ export function registerExport(program: Command, globals: () => GlobalOptions): 
       if (fs.existsSync(out) && fs.readdirSync(out).length > 0) throw new SealdockError('USAGE', `${out} is not empty`);
       const config = cliConfig(globals());
       const cat = openCatalogFor(config);
-      const archive = createArchive(config);
+      const archive = await createArchive(config);
       const actor = cliActor();
       try {
         const items = cat.repo.list({ caseNumber: o.case, limit: 1000 });

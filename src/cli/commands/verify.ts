@@ -32,7 +32,7 @@ export function registerVerify(program: Command, globals: () => GlobalOptions): 
       if (Boolean(id) === Boolean(o.all)) throw new SealdockError('USAGE', 'give an evidence id or --all');
       const config = cliConfig(globals());
       const cat = openCatalogFor(config);
-      const archive = createArchive(config);
+      const archive = await createArchive(config);
       try {
         const verifier = createSealVerifier(sealConfigOf(config));
         const ids = o.all ? cat.repo.list({ limit: 1000 }).map((e) => e.id) : [id!];
