@@ -94,7 +94,7 @@ db.transaction(() => {
 const seedSeconds = (performance.now() - t0) / 1000;
 
 // --- one real 256 MiB archived original -------------------------------------------------------
-const archive = createArchive(config);
+const archive = await createArchive(config);
 await archive.checkReady();
 const bigFile = path.join(dir, 'big.bin');
 let bigSha;
