@@ -20,6 +20,7 @@ import { Spool } from './intake/spool.js';
 import { createMediaService, type MediaService } from './media/index.js';
 import type { PipelineContext } from './pipeline/context.js';
 import { PipelineRunner } from './pipeline/runner.js';
+import { takeLateSidecar } from './pipeline/late-sidecar.js';
 import { createSealService, type SealService } from './seal/index.js';
 import { createSealVerifier } from './seal/verifier.js';
 import { SEALDOCK_VERSION } from './util/version.js';
@@ -72,7 +73,15 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   };
   const intake = new IntakeService({ repo, spool, config, log });
   const runner = new PipelineRunner(ctx);
-  const docks = new DockService({ config, intake, log, onIntake: () => runner.wake() });
+  const docks = new DockService({
+    config,
+    intake,
+    log,
+    onIntake: () => runner.wake(),
+    onSidecar: async (dock, relPath, absPath) => {
+      if (await takeLateSidecar({ repo, devices, config }, dock, relPath, absPath)) runner.wake();
+    },
+  });
 
   runner.start();
   await docks.start();

@@ -419,6 +419,14 @@ export class EvidenceRepo {
     return rows.find((r) => r.ino === identity.ino && r.ctimeMs === Math.trunc(identity.ctimeMs)) ?? null;
   }
 
+  /** The most recent dock file taken from this place (for a sidecar that arrives later). */
+  latestDockFileAt(dockId: string, relPath: string): DockFileRecord | null {
+    const r = this.db
+      .prepare('SELECT * FROM dock_files WHERE dock_id = ? AND rel_path = ? ORDER BY id DESC LIMIT 1')
+      .get(dockId, relPath) as Record<string, unknown> | undefined;
+    return r ? dockFileFromRaw(r) : null;
+  }
+
   /** Items with a dock file still to release whose original is verified in the archive. */
   releasable(limit: number): string[] {
     return (

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Config, DockConfig } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
 import type { IntakeResult, IntakeService } from '../intake/intake-service.js';
-import { deviceIdFor, isIgnoredName, isSidecarName, sidecarNameFor, splitRelPath } from './names.js';
+import { deviceIdFor, isIgnoredName, isSidecarName, SIDECAR_SUFFIX, sidecarNameFor, splitRelPath } from './names.js';
 import { isStable, observe, type Observation } from './stability.js';
 import { DockWatcher } from './watcher.js';
 
@@ -17,6 +17,8 @@ interface Tracked {
   /** after an intake error: not before this time */
   retryAt: number;
   failures: number;
+  /** for sidecars: the size:mtime last handed over, so each version is handed over once */
+  handled?: string | undefined;
 }
 
 const MAX_PARALLEL_INTAKES = 2;
@@ -37,6 +39,8 @@ export class DockService {
       log: Logger;
       /** told after every intake that produced or re-found an item (wakes the pipeline) */
       onIntake?: (result: IntakeResult) => void;
+      /** a settled sidecar whose footage is not waiting on the dock: it may belong to an item already taken */
+      onSidecar?: (dock: DockConfig, relPath: string, absPath: string) => Promise<void>;
     },
   ) {}
 
@@ -101,7 +105,11 @@ export class DockService {
       }
       for (const [absPath, t] of this.tracked) {
         if (this.stopped || this.inFlight.size >= MAX_PARALLEL_INTAKES) break;
-        if (isSidecarName(absPath) || this.inFlight.has(absPath) || !t.obs || now < t.retryAt) continue;
+        if (isSidecarName(absPath)) {
+          this.maybeHandOverSidecar(absPath, t, now, quiet);
+          continue;
+        }
+        if (this.inFlight.has(absPath) || !t.obs || now < t.retryAt) continue;
         // An empty file is a recorder that has not written yet (or a placeholder), never footage.
         if (t.obs.size === 0 || !isStable(t.obs, now, quiet) || !this.sidecarSettled(absPath, now, quiet)) continue;
         this.take(absPath, t);
@@ -109,6 +117,27 @@ export class DockService {
     } finally {
       this.ticking = false;
     }
+  }
+
+  private maybeHandOverSidecar(absPath: string, t: Tracked, now: number, quiet: number): void {
+    if (!this.deps.onSidecar || !t.obs || !isStable(t.obs, now, quiet) || this.inFlight.has(absPath)) return;
+    const version = `${t.obs.size}:${t.obs.mtimeMs}`;
+    const footage = absPath.slice(0, -SIDECAR_SUFFIX.length);
+    if (t.handled === version || this.tracked.has(footage) || this.inFlight.has(footage)) return;
+    const rel = path.relative(t.dock.path, absPath).split(path.sep).join('/');
+    if (!splitRelPath(rel)) return;
+    t.handled = version;
+    this.inFlight.add(absPath);
+    const job = this.deps
+      .onSidecar(t.dock, rel, absPath)
+      .catch((err: unknown) =>
+        this.deps.log.warn({ dockId: t.dock.id, relPath: rel, err: errorMessage(err) }, 'late sidecar not applied'),
+      )
+      .finally(() => {
+        this.inFlight.delete(absPath);
+        this.running.delete(job);
+      });
+    this.running.add(job);
   }
 
   private sidecarSettled(absPath: string, now: number, quiet: number): boolean {

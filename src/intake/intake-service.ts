@@ -141,33 +141,11 @@ export class IntakeService {
     });
   }
 
-  private async readSidecar(c: DockFileCandidate): Promise<SidecarRecord | null> {
-    const name = sidecarNameFor(path.posix.basename(c.relPath));
-    const file = path.join(path.dirname(c.absPath), name);
-    const { intake, elements } = this.deps.config;
-    let fh: fsp.FileHandle;
-    try {
-      fh = await fsp.open(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return null;
-      return { name, problems: [`sidecar cannot be opened (${code ?? 'error'})`] };
-    }
-    try {
-      const st = await fh.stat();
-      if (!st.isFile()) return { name, problems: ['sidecar is not a regular file'] };
-      if (st.size > intake.sidecarMaxBytes)
-        return { name, problems: [`sidecar is ${st.size} bytes; the limit is ${intake.sidecarMaxBytes}`] };
-      const bytes = await fh.readFile();
-      const parsed = parseSidecar(bytes, {
-        maxBytes: intake.sidecarMaxBytes,
-        caseNumberPattern: elements.caseNumberPattern,
-      });
-      const sha256 = sha256Hex(bytes);
-      return parsed.ok ? { name, sha256, elements: parsed.elements } : { name, sha256, problems: parsed.problems };
-    } finally {
-      await fh.close();
-    }
+  private readSidecar(c: DockFileCandidate): Promise<SidecarRecord | null> {
+    return readSidecarFile(
+      path.join(path.dirname(c.absPath), sidecarNameFor(path.posix.basename(c.relPath))),
+      this.deps.config,
+    );
   }
 
   private async admit(temp: SpooledTemp, a: Admission): Promise<IntakeResult> {
@@ -256,4 +234,33 @@ export function dockDefaults(dock: DockConfig): Elements {
   if (dock.place) out.place = { text: dock.place };
   if (dock.purpose) out.purpose = dock.purpose;
   return out;
+}
+
+/** Reads and parses a sidecar (never following a link): its elements, or why it is rejected whole. */
+export async function readSidecarFile(file: string, config: Config): Promise<SidecarRecord | null> {
+  const name = path.basename(file);
+  const { intake, elements } = config;
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    return { name, problems: [`sidecar cannot be opened (${code ?? 'error'})`] };
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) return { name, problems: ['sidecar is not a regular file'] };
+    if (st.size > intake.sidecarMaxBytes)
+      return { name, problems: [`sidecar is ${st.size} bytes; the limit is ${intake.sidecarMaxBytes}`] };
+    const bytes = await fh.readFile();
+    const parsed = parseSidecar(bytes, {
+      maxBytes: intake.sidecarMaxBytes,
+      caseNumberPattern: elements.caseNumberPattern,
+    });
+    const sha256 = sha256Hex(bytes);
+    return parsed.ok ? { name, sha256, elements: parsed.elements } : { name, sha256, problems: parsed.problems };
+  } finally {
+    await fh.close();
+  }
 }

@@ -2,10 +2,9 @@
 // audited with who, when, the old and the new value; an amendment never rewrites a sealed
 // manifest, it sends the item round for a new revision.
 import type { DevicesRepo } from '../catalog/devices-repo.js';
-import type { EvidenceRecord, EvidenceRepo } from '../catalog/evidence-repo.js';
+import type { EvidencePatch, EvidenceRecord, EvidenceRepo, SidecarRecord } from '../catalog/evidence-repo.js';
 import type { Config } from '../config/schema.js';
 import { elementChanges } from '../elements/resolve.js';
-import type { Elements } from '../elements/types.js';
 import { validateElements } from '../elements/validate.js';
 import { SealdockError } from '../errors.js';
 import { dockOf } from './context.js';
@@ -32,12 +31,62 @@ export function annotate(
   if (Object.keys(validated.elements).length === 0)
     throw new SealdockError('USAGE', 'nothing to annotate: give at least one element');
 
+  return applySourceChange(
+    deps,
+    id,
+    (item) => ({ annotation: { ...item.annotation, ...validated.elements } }),
+    actor,
+    reason ?? null,
+    'annotation',
+  );
+}
+
+/**
+ * A sidecar that arrived (or changed) after its footage was taken: applied as the sidecar source,
+ * below any annotation. A sidecar already applied (same bytes) changes nothing.
+ */
+export function applyLateSidecar(
+  deps: { repo: EvidenceRepo; devices: DevicesRepo; config: Config },
+  id: string,
+  sidecar: SidecarRecord,
+  actor: string,
+): AnnotationResult | null {
+  const item = deps.repo.get(id);
+  if (!item || (item.sidecar?.sha256 && item.sidecar.sha256 === sidecar.sha256)) return null;
+  if (sidecar.problems) {
+    deps.repo.appendAudit({
+      actor,
+      action: 'sidecar-rejected',
+      evidenceId: id,
+      details: { sidecar: sidecar.name, problems: sidecar.problems },
+    });
+    deps.repo.update(id, { sidecar: item.sidecar?.elements ? item.sidecar : sidecar });
+    return null;
+  }
+  return applySourceChange(
+    deps,
+    id,
+    () => ({ sidecar }),
+    actor,
+    `sidecar ${sidecar.name} arrived after the footage`,
+    'sidecar',
+  );
+}
+
+function applySourceChange(
+  deps: { repo: EvidenceRepo; devices: DevicesRepo; config: Config },
+  id: string,
+  patchOf: (item: EvidenceRecord) => Pick<EvidencePatch, 'annotation' | 'sidecar'>,
+  actor: string,
+  reason: string | null,
+  cause: 'annotation' | 'sidecar',
+): AnnotationResult {
   return deps.repo.db
     .transaction(() => {
       const item = deps.repo.get(id);
       if (!item) throw new SealdockError('NOT_FOUND', `no evidence ${JSON.stringify(id)}`);
-      const annotation: Elements = { ...item.annotation, ...validated.elements };
-      const resolved = resolveItemElements({ ...item, annotation }, item.media as ItemMedia | null, {
+      const patch = patchOf(item);
+      const resolved = resolveItemElements({ ...item, ...patch }, item.media as ItemMedia | null, {
         dock: dockOf(deps.config, item.dockId),
         devices: deps.devices,
       });
@@ -59,10 +108,8 @@ export function annotate(
       }
       const updated = deps.repo.update(
         id,
-        { annotation, elements: resolved.elements, elementSources: resolved.sources, missing: resolved.missing, state },
-        state !== item.state
-          ? { actor, action: state, details: { from: item.state, reason: 'annotation' } }
-          : undefined,
+        { ...patch, elements: resolved.elements, elementSources: resolved.sources, missing: resolved.missing, state },
+        state !== item.state ? { actor, action: state, details: { from: item.state, reason: cause } } : undefined,
       );
       return { item: updated, changes };
     })

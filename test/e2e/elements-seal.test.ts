@@ -181,6 +181,47 @@ describe('elements and seal', () => {
     expect(r.stdout).toMatch(/HASH FAILED: evidence\/.*\/original\//);
   }, 180_000);
 
+  it('applies a sidecar that lands after its footage was taken, once, and audits each element', async () => {
+    ws = makeWorkspace({}, { release: 'keep' });
+    const dest = path.join(ws.dock, 'DEV03', 'DEV03_20261120081500_0001.MP4');
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    fs.copyFileSync(fixture('h264-aac.mp4'), dest);
+    daemon = startDaemonProcess(ws);
+    const id = (
+      await waitFor(
+        'awaiting annotation',
+        () => readCatalog(ws!).find((r) => r.state === 'awaiting-annotation'),
+        60_000,
+      )
+    ).id;
+    expect(show(ws, id).missing).toEqual(['caseNumber', 'collector', 'purpose']);
+
+    fs.writeFileSync(
+      `${dest}.json`,
+      JSON.stringify({ caseNumber: 'A-2026-0077', collector: { name: '赵六', id: '055' }, purpose: '证明现场情况' }),
+    );
+    await waitFor('archived after the late sidecar', () => stateOf(ws!, id) === 'archived', 90_000);
+    const item = show(ws, id);
+    expect(item.elementSources).toMatchObject({ caseNumber: 'sidecar', collector: 'sidecar', purpose: 'sidecar' });
+    expect(item.sidecar).toMatchObject({ name: 'DEV03_20261120081500_0001.MP4.json' });
+    const changes = JSON.parse(
+      ws.cli(['audit', 'list', '--json', '--evidence', id, '--action', 'element-changed']).stdout,
+    );
+    expect(changes.map((c: { details: { element: string } }) => c.details.element)).toEqual([
+      'caseNumber',
+      'collector',
+      'purpose',
+    ]);
+    // A restart re-reads the same sidecar: nothing changes, nothing is audited twice.
+    await daemon.stop();
+    daemon = startDaemonProcess(ws);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(
+      JSON.parse(ws.cli(['audit', 'list', '--json', '--evidence', id, '--action', 'element-changed']).stdout),
+    ).toHaveLength(3);
+    expect(show(ws, id).manifestRevision).toBe(2);
+  }, 180_000);
+
   it('waits in awaiting-annotation until the case number arrives by annotation, then seals a new revision; an amendment adds another', async () => {
     ws = makeWorkspace({}, { purpose: '日常执法记录' });
     expect(ws.cli(['devices', 'add', 'DEV02']).status).toBe(0);

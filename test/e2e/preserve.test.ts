@@ -156,7 +156,7 @@ describe('preserve phase with a real daemon', () => {
     expect(JSON.parse(ws.cli(['audit', 'list', '--json', '--action', 'redocked']).stdout)).toHaveLength(1);
   }, 120_000);
 
-  it('releases a re-docked copy too, never takes an empty file, and keeps a sidecar that was never applied', async () => {
+  it('releases a re-docked copy too, never takes an empty file, and keeps a rejected sidecar', async () => {
     ws = makeWorkspace();
     daemon = startDaemonProcess(ws);
     const first = path.join(ws.dock, 'DEV01', 'DEV01_20261120081500_0001.MP4');
@@ -167,7 +167,7 @@ describe('preserve phase with a real daemon', () => {
     const copy = path.join(ws.dock, 'DEV05', 'same-again.MP4');
     fs.mkdirSync(path.dirname(copy), { recursive: true });
     fs.writeFileSync(copy, fs.readFileSync(readArchivedOriginal(ws)));
-    fs.writeFileSync(`${copy}.json`, JSON.stringify({ caseNumber: 'A-1' }));
+    fs.writeFileSync(`${copy}.json`, JSON.stringify({ caseNumber: '../../etc' }));
     await waitFor('re-dock released (deleted)', () => !fs.existsSync(copy), 60_000);
     expect(readCatalog(ws)).toHaveLength(1);
     const released = JSON.parse(ws.cli(['audit', 'list', '--json', '--action', 'dock-file-released']).stdout);
@@ -177,7 +177,7 @@ describe('preserve phase with a real daemon', () => {
       ['DEV01/DEV01_20261120081500_0001.MP4', 'deleted'],
       ['DEV05/same-again.MP4', 'deleted'],
     ]);
-    // The re-dock's sidecar was never applied to anything, so it is not deleted with the copy.
+    // A rejected sidecar is never deleted: it stays on the dock for someone to fix.
     expect(fs.existsSync(`${copy}.json`)).toBe(true);
     expect(fs.existsSync(empty), 'an empty file is left alone').toBe(true);
   }, 120_000);
