@@ -9,7 +9,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
 import { SealdockError } from '../errors.js';
-import { fsyncDir } from '../util/fsync.js';
+import { fsyncPath } from '../util/fsync.js';
 import { sha256File } from '../util/hash.js';
 import { nowIso } from '../util/time.js';
 import type {
@@ -110,7 +110,7 @@ export class LocalArchive implements ArchiveBackend {
         if (!(await this.existingMatches(target, opts))) throw conflict(key);
         return { key, size: opts.size, sha256: opts.sha256, alreadyPresent: true };
       }
-      await fsyncDir(path.dirname(target));
+      await fsyncPath(path.dirname(target));
       await this.writeMetaIfMissing(key, opts);
       return { key, size: opts.size, sha256: opts.sha256, alreadyPresent: false };
     } finally {
@@ -157,12 +157,7 @@ export class LocalArchive implements ArchiveBackend {
       });
       await pipeline(fs.createReadStream(source.path, { highWaterMark: 1024 * 1024 }), tap, out);
     }
-    const fh = await fsp.open(tmp, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await fsyncPath(tmp);
     return { sha256: hash.digest('hex'), size };
   }
 

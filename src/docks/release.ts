@@ -1,11 +1,11 @@
 // Releasing a dock file: only after the archived original has been verified, and, when the dock
 // deletes, only if the file on the dock still holds exactly the content that was archived.
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { EvidenceRepo } from '../catalog/evidence-repo.js';
 import type { Config } from '../config/schema.js';
+import { fsyncPath } from '../util/fsync.js';
 import { sha256File } from '../util/hash.js';
 import { splitRelPath, sidecarNameFor } from './names.js';
 
@@ -61,21 +61,9 @@ export async function releaseDockFiles(
       await fsp.unlink(sidecar);
     else if (sidecarNow)
       deps.log.warn({ evidenceId, sidecar }, 'sidecar kept on the dock: rejected or changed since intake');
-    await fsyncDirQuiet(path.dirname(abs));
+    // Some dock filesystems (SMB, FAT) cannot fsync a directory; the unlink stands regardless.
+    await fsyncPath(path.dirname(abs)).catch(() => undefined);
     deps.repo.markDockFileReleased(file, 'deleted', actor);
     deps.log.info({ evidenceId, dockId: dock.id, relPath: file.relPath }, 'dock file deleted after verified archive');
-  }
-}
-
-async function fsyncDirQuiet(dir: string): Promise<void> {
-  try {
-    const fd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    // Some dock filesystems (SMB, FAT) cannot fsync a directory; the unlink stands regardless.
   }
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SealdockError } from '../errors.js';
-import { fsyncDir } from '../util/fsync.js';
+import { fsyncPath } from '../util/fsync.js';
 
 export interface SpooledTemp {
   tmpPath: string;
@@ -72,12 +72,7 @@ export class Spool {
     try {
       const out = fs.createWriteStream(tmpPath, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 });
       await pipeline(source, meter, out);
-      const fh = await fsp.open(tmpPath, 'r');
-      try {
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
+      await fsyncPath(tmpPath);
       return { tmpPath, sha256: hash.digest('hex'), size };
     } catch (err) {
       await fsp.rm(tmpPath, { force: true });
@@ -90,7 +85,7 @@ export class Spool {
     const final = this.originalPath(temp.sha256);
     await fsp.chmod(temp.tmpPath, 0o400);
     await fsp.rename(temp.tmpPath, final);
-    await fsyncDir(this.originalsDir);
+    await fsyncPath(this.originalsDir);
     return final;
   }
 
@@ -105,14 +100,9 @@ export class Spool {
     const final = path.join(dir, name);
     const tmp = this.newTempPath();
     await fsp.writeFile(tmp, bytes, { mode: 0o400, flag: 'wx' });
-    const fh = await fsp.open(tmp, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await fsyncPath(tmp);
     await fsp.rename(tmp, final);
-    await fsyncDir(dir);
+    await fsyncPath(dir);
     return final;
   }
 

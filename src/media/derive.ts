@@ -3,9 +3,10 @@
 // "<out>.partial", which is fsynced and renamed only once complete and checked, so a killed run
 // never leaves a half derivative under the final name.
 import { randomBytes } from 'node:crypto';
-import { access, open, rename, rm, writeFile } from 'node:fs/promises';
+import { access, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SealdockError, errorMessage } from '../errors.js';
+import { fsyncPath } from '../util/fsync.js';
 import { sha256File } from '../util/hash.js';
 import { ffmpegVersion, runFfmpeg, streamHashes } from './ffmpeg.js';
 import { planDerivative } from './plan.js';
@@ -302,7 +303,7 @@ export async function deriveMedia(req: DeriveRequest, cfg: DeriveConfig): Promis
 
     const { sha256, size } = await syncAndHash(partial);
     await rename(partial, path.join(jobDir, finalName));
-    await syncDir(jobDir);
+    await fsyncPath(jobDir);
 
     return {
       method: built.mode,
@@ -339,20 +340,6 @@ export function sameStreams(original: string[], derivative: string[]): boolean {
 }
 
 async function syncAndHash(file: string): Promise<{ sha256: string; size: number }> {
-  const fh = await open(file, 'r+');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await fsyncPath(file);
   return sha256File(file);
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
