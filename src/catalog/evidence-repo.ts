@@ -522,6 +522,18 @@ export class EvidenceRepo {
     return out;
   }
 
+  /** Every item matching the filter, page by page (keyset on receivedAt, id): constant memory. */
+  *iterate(f: Omit<EvidenceFilter, 'after' | 'limit'> = {}, pageSize = 1000): Generator<EvidenceRecord> {
+    let after: EvidenceFilter['after'];
+    for (;;) {
+      const page = this.list({ ...f, after, limit: pageSize });
+      yield* page;
+      if (page.length < pageSize) return;
+      const last = page.at(-1)!;
+      after = { receivedAt: last.receivedAt, id: last.id };
+    }
+  }
+
   list(f: EvidenceFilter = {}): EvidenceRecord[] {
     const where: string[] = [];
     const args: unknown[] = [];

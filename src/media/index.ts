@@ -1,23 +1,17 @@
 // The media service the pipeline uses: probe, plan, derive (through the bounded queue),
 // stream hashes and tool checks, all bound to one config.
 import { checkTools, ffmpegVersion, streamHashes } from './ffmpeg.js';
-import { deriveMedia, type DeriveRequest } from './derive.js';
+import { deriveMedia, type DeriveConfig, type DeriveRequest } from './derive.js';
 import { planDerivative } from './plan.js';
 import { probeMedia } from './probe.js';
 import { MediaQueue } from './queue.js';
 import type { DerivativePlan, ProbeOutcome, ProbeResult, Provenance } from './types.js';
 
-export interface MediaConfig {
-  ffmpegPath: string;
+/** The derive settings (less its tuning knobs) plus what only the service needs. */
+export type MediaConfig = Omit<DeriveConfig, 'crf' | 'killGraceMs' | 'fontCandidates'> & {
   ffprobePath: string;
   concurrency: number;
-  maxHeight: number;
-  preset: string;
-  nice: number;
-  timeoutSeconds: number;
-  burnIn: boolean;
-  nodeId: string;
-}
+};
 
 export interface MediaService {
   readonly config: Readonly<MediaConfig>;

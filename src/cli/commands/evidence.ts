@@ -26,8 +26,9 @@ export function registerEvidenceCommands(program: Command, globals: () => Global
         } catch {
           daemon = null;
         }
+        // Progress is only ever set while a derivative is being made.
         const inProgress = cat.repo
-          .list({ limit: 1000 })
+          .list({ state: 'deriving', limit: 1000 })
           .filter((e) => e.progress !== null)
           .map(summarize);
         const failed = cat.repo.list({ state: 'failed', limit: 100 }).map(summarize);
@@ -88,18 +89,12 @@ export function registerEvidenceCommands(program: Command, globals: () => Global
       const cat = openCatalogFor(cliConfig(globals()));
       try {
         const items = [];
-        let after: { receivedAt: string; id: string } | undefined;
-        while (items.length < limit) {
-          const page = cat.repo.list({
-            caseNumber: opts.case,
-            state: opts.state as never,
-            after,
-            limit: Math.min(1000, limit - items.length),
-          });
-          items.push(...page);
-          if (page.length === 0) break;
-          const last = page.at(-1)!;
-          after = { receivedAt: last.receivedAt, id: last.id };
+        for (const e of cat.repo.iterate(
+          { caseNumber: opts.case, state: opts.state as never },
+          Math.min(1000, limit),
+        )) {
+          if (items.length >= limit) break;
+          items.push(e);
         }
         const rows = items.map(summarize);
         if (opts.json) return printJson(rows);

@@ -74,7 +74,7 @@ export function registerExport(program: Command, globals: () => GlobalOptions): 
       const archive = await createArchive(config);
       const actor = cliActor();
       try {
-        const items = cat.repo.list({ caseNumber: o.case, limit: 1000 });
+        const items = [...cat.repo.iterate({ caseNumber: o.case })];
         if (items.length === 0) throw new SealdockError('NOT_FOUND', `no evidence for case ${JSON.stringify(o.case)}`);
         await fsp.mkdir(out, { recursive: true });
         const sums: string[] = [];

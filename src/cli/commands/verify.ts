@@ -35,16 +35,7 @@ export function registerVerify(program: Command, globals: () => GlobalOptions): 
       const archive = await createArchive(config);
       try {
         const verifier = createSealVerifier(sealConfigOf(config));
-        const ids = o.all ? cat.repo.list({ limit: 1000 }).map((e) => e.id) : [id!];
-        if (o.all) {
-          // page through everything, not just the first thousand
-          let after = cat.repo.list({ limit: 1000 }).at(-1);
-          while (after) {
-            const page = cat.repo.list({ after: { receivedAt: after.receivedAt, id: after.id }, limit: 1000 });
-            ids.push(...page.map((e) => e.id));
-            after = page.at(-1);
-          }
-        }
+        const ids = o.all ? Array.from(cat.repo.iterate(), (e) => e.id) : [id!];
         const results: EvidenceVerification[] = [];
         const pending: string[] = [];
         for (const each of ids) {
