@@ -32,6 +32,8 @@ export interface Daemon {
   intake: IntakeService;
   runner: PipelineRunner;
   docks: DockService;
+  /** Seals and archives the audit rows not yet in a segment (the crash policy's last words). */
+  sealAuditTail(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -83,31 +85,40 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     },
   });
 
+  let api: RunningApi | null = null;
+  if (config.api.enabled) {
+    // Listen before anything starts working: a port in use must stop the start, not leave a
+    // daemon running without its API. Loaded only when enabled: fastify and its plugins are a
+    // third of the daemon's memory.
+    const { startApiServer } = await import('./api/server.js');
+    try {
+      api = await startApiServer({
+        config,
+        repo,
+        devices,
+        tokens: new TokensRepo(db, repo.audit),
+        archive,
+        intake,
+        // The same trust rules as `sealdock verify`: anchors from config and the development CA only.
+        verifier: createSealVerifier(sealConfigOf(config)),
+        media,
+        log,
+        wake: () => runner.wake(),
+      });
+    } catch (err) {
+      await archive.close().catch(() => undefined);
+      db.close();
+      await lock.release();
+      throw err;
+    }
+    log.info({ url: api.url }, 'API listening');
+  }
   runner.start();
   await docks.start();
   const segments = startSegmentTimer(
     { repo, archive, seal, retentionDays: config.archive.retention.days, log },
     config.api.auditSegmentIntervalMs,
   );
-  let api: RunningApi | null = null;
-  if (config.api.enabled) {
-    // Loaded only when enabled: fastify and its plugins are a third of the daemon's memory.
-    const { startApiServer } = await import('./api/server.js');
-    api = await startApiServer({
-      config,
-      repo,
-      devices,
-      tokens: new TokensRepo(db, repo.audit),
-      archive,
-      intake,
-      // The same trust rules as `sealdock verify`: anchors from config and the development CA only.
-      verifier: createSealVerifier(sealConfigOf(config)),
-      media,
-      log,
-      wake: () => runner.wake(),
-    });
-    log.info({ url: api.url }, 'API listening');
-  }
 
   const startedAt = nowIso();
   const writeStatus = async () => {
@@ -156,5 +167,5 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       await lock.release();
       log.info('stopped');
     })());
-  return { ctx, intake, runner, docks, stop };
+  return { ctx, intake, runner, docks, sealAuditTail: () => segments.flush(), stop };
 }

@@ -5,7 +5,6 @@
 import fs from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { SealdockError } from '../errors.js';
@@ -70,11 +69,10 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
     sendProblem(reply, problem('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`)),
   );
 
-  // Uploads: the raw request stream goes to the handler untouched (never buffered).
-  const passThrough = (_request: unknown, payload: Readable, done: (err: Error | null, body?: unknown) => void) =>
-    done(null, payload);
-  app.addContentTypeParser('application/octet-stream', passThrough);
-  app.addContentTypeParser('*', passThrough);
+  // Bodies are JSON everywhere but the dock upload (registered in its own scope below); any other
+  // type is refused with 415 before a handler sees it, rather than reaching a JSON route as a raw
+  // stream (which crashed the process).
+  app.removeContentTypeParser('text/plain');
 
   app.decorateRequest('principal', null);
   app.decorateRequest('authFailure', null);
@@ -114,7 +112,13 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   evidenceRoutes(app, deps);
   downloadRoutes(app, deps);
   actionRoutes(app, deps);
-  dockRoutes(app, deps);
+  // Uploads: the raw request stream goes to the handler untouched (never buffered), whatever type
+  // a dock declares. Content-type parsers are scoped to this plugin, so no other route sees them.
+  await app.register(async (uploads) => {
+    uploads.removeAllContentTypeParsers();
+    uploads.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+    dockRoutes(uploads, deps);
+  });
   auditRoutes(app, deps);
   app.get('/api/v1/openapi.json', { config: { access: 'public' }, schema: { summary: 'This document' } }, async () =>
     openapi.document(),
@@ -130,9 +134,26 @@ export interface RunningApi {
 
 export async function startApiServer(deps: ApiDeps): Promise<RunningApi> {
   const app = await buildApiServer(deps);
-  await app.listen({ host: deps.config.api.host, port: deps.config.api.port });
+  const { host, port } = deps.config.api;
+  try {
+    await app.listen({ host, port });
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      throw new SealdockError(
+        'CONFIG_INVALID',
+        code === 'EADDRINUSE'
+          ? `api.port ${port} on ${host} is already in use (another sealdock, or another service): stop it or set api.port`
+          : `cannot listen on ${host}:${port} (${code}): check api.host and api.port`,
+        { host, port },
+        { cause: err },
+      );
+    }
+    throw err;
+  }
   const addr = app.server.address() as AddressInfo;
   const scheme = deps.config.api.tls.keyFile ? 'https' : 'http';
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  return { app, url: `${scheme}://${host}:${addr.port}`, close: () => app.close() };
+  const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return { app, url: `${scheme}://${shown}:${addr.port}`, close: () => app.close() };
 }

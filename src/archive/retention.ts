@@ -13,8 +13,8 @@ export interface LegalHoldRules {
    * purposes are free text ("证明当事人阻碍执法" must match a rule "阻碍执法"). Empty strings are ignored.
    */
   purposes: readonly string[];
-  /** A category gets a legal hold on an EXACT match (after NFC); categories are a fixed vocabulary. */
-  categories: readonly string[];
+  // There are no "categories": an item carries no category anyone sets, so a rule on one could
+  // never fire. What the rules single out (obstruction, major incidents) is written in the purpose.
 }
 
 /**
@@ -35,21 +35,10 @@ function norm(s: string): string {
 }
 
 /** Whether an item gets a legal hold (kept permanently until released by an admin). */
-export function legalHoldFor(
-  purpose: string | undefined | null,
-  categories: readonly string[] | undefined | null,
-  rules: LegalHoldRules | undefined | null,
-): boolean {
-  if (!rules) return false;
-  if (purpose) {
-    const p = norm(purpose);
-    if (rules.purposes.some((r) => norm(r) !== '' && p.includes(norm(r)))) return true;
-  }
-  if (categories && categories.length > 0) {
-    const wanted = new Set(rules.categories.map(norm).filter((c) => c !== ''));
-    if (categories.some((c) => wanted.has(norm(c)))) return true;
-  }
-  return false;
+export function legalHoldFor(purpose: string | undefined | null, rules: LegalHoldRules | undefined | null): boolean {
+  if (!rules || !purpose) return false;
+  const p = norm(purpose);
+  return rules.purposes.some((r) => norm(r) !== '' && p.includes(norm(r)));
 }
 
 /** The later of two dates: retention only ever moves forward. An undefined side loses. */

@@ -69,7 +69,6 @@ export const ConfigSchema = z.strictObject({
       days: z.number().int().min(183, 'must be at least 183 (six months)'),
       legalHold: z.strictObject({
         purposes: z.array(nonEmpty).default([]),
-        categories: z.array(nonEmpty).default([]),
       }),
     }),
   }),

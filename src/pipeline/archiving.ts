@@ -22,7 +22,7 @@ export function lockTermsFor(ctx: Pick<PipelineContext, 'config'>, item: Evidenc
   const stored = item.retainUntil ? new Date(item.retainUntil) : undefined;
   return {
     retainUntil: laterOf(until, stored)!,
-    legalHold: item.legalHold || legalHoldFor(item.elements.purpose, [], legalHold),
+    legalHold: item.legalHold || legalHoldFor(item.elements.purpose, legalHold),
   };
 }
 

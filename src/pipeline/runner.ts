@@ -28,6 +28,8 @@ export class PipelineRunner {
   private sweeping: Promise<void> | null = null;
   /** evidence id → not before (ms): a dock that refuses a delete is not asked again every second */
   private readonly releaseBackoff = new Map<string, { at: number; failures: number }>();
+  /** evidence id → not before (ms): items whose failure the catalog could not record */
+  private readonly unrecorded = new Map<string, { at: number; failures: number }>();
 
   constructor(
     private readonly ctx: PipelineContext,
@@ -69,7 +71,7 @@ export class PipelineRunner {
     for (const pool of this.pools) {
       const free = pool.limit - pool.running.size;
       if (free <= 0) continue;
-      for (const item of this.ctx.repo.due(pool.states, now, free, this.inFlight)) this.run(pool, item);
+      for (const item of this.ctx.repo.due(pool.states, now, free, this.heldBack())) this.run(pool, item);
     }
   }
 
@@ -108,19 +110,37 @@ export class PipelineRunner {
     });
   }
 
+  /** In flight, or held back after a failure the catalog could not record. */
+  private heldBack(): Set<string> {
+    if (this.unrecorded.size === 0) return this.inFlight;
+    const now = Date.now();
+    const held = new Set(this.inFlight);
+    for (const [id, b] of this.unrecorded) {
+      if (b.at > now) held.add(id);
+      else this.unrecorded.delete(id);
+    }
+    return held;
+  }
+
   private run(pool: Pool, item: EvidenceRecord): void {
     const state = item.state === 'failed' ? item.resumeState : item.state;
     const stage = state ? stageFor(state) : null;
     if (!state || !stage) return;
     this.inFlight.add(item.id);
     pool.running.add(item.id);
+    // No path out of a job may reject: a rejection nobody awaits would take the process down.
     const job = this.handlers[stage](this.ctx, item)
       .catch((err: unknown) => this.failed(item, state, stage, err))
+      .catch((err: unknown) => this.unrecordedFailure(item, stage, err))
       .finally(() => {
         this.inFlight.delete(item.id);
         pool.running.delete(item.id);
         this.jobs.delete(job);
-        this.wake();
+        try {
+          this.wake();
+        } catch (err) {
+          this.ctx.log.error({ err: errorMessage(err) }, 'pipeline could not look for work; the next poll retries');
+        }
       });
     this.jobs.add(job);
   }
@@ -150,6 +170,21 @@ export class PipelineRunner {
     this.ctx.log.warn(
       { evidenceId: item.id, stage, err: message, attempts, retryInMs: delay },
       'stage failed; will retry',
+    );
+  }
+
+  /**
+   * The failure could not even be recorded (the catalog refused the write: disk full, locked).
+   * The item keeps its last recorded state, so it would be picked again at once: hold it back
+   * in memory for the same back-off instead, and say so loudly.
+   */
+  private unrecordedFailure(item: EvidenceRecord, stage: Stage, err: unknown): void {
+    const failures = (this.unrecorded.get(item.id)?.failures ?? 0) + 1;
+    const delay = retryDelayMs(failures, this.ctx.config.pipeline.retry);
+    this.unrecorded.set(item.id, { at: Date.now() + delay, failures });
+    this.ctx.log.error(
+      { evidenceId: item.id, stage, err: errorMessage(err), retryInMs: delay },
+      'stage failed and the failure could not be recorded in the catalog; will retry',
     );
   }
 

@@ -28,25 +28,19 @@ describe('retainUntil', () => {
 });
 
 describe('legalHoldFor', () => {
-  const rules = { purposes: ['阻碍执法', 'Major Incident', ''], categories: ['evidence', '重大事件'] };
+  const rules = { purposes: ['阻碍执法', 'Major Incident', ''] };
   it('matches purposes by substring, NFC and Latin case-insensitive', () => {
-    expect(legalHoldFor('证明当事人阻碍执法', [], rules)).toBe(true);
-    expect(legalHoldFor('record of a MAJOR incident downtown', [], rules)).toBe(true);
-    expect(legalHoldFor('证明当事人拒绝检查', [], rules)).toBe(false);
+    expect(legalHoldFor('证明当事人阻碍执法', rules)).toBe(true);
+    expect(legalHoldFor('record of a MAJOR incident downtown', rules)).toBe(true);
+    expect(legalHoldFor('证明当事人拒绝检查', rules)).toBe(false);
     // an empty rule must not match everything
-    expect(legalHoldFor('anything', [], { purposes: [''], categories: [] })).toBe(false);
+    expect(legalHoldFor('anything', { purposes: [''] })).toBe(false);
     // NFD input still matches an NFC rule
-    expect(legalHoldFor('caf\u0065\u0301 fight', [], { purposes: ['café'], categories: [] })).toBe(true);
+    expect(legalHoldFor('caf\u0065\u0301 fight', { purposes: ['café'] })).toBe(true);
   });
-  it('matches categories exactly', () => {
-    expect(legalHoldFor(undefined, ['重大事件'], rules)).toBe(true);
-    expect(legalHoldFor(undefined, ['Evidence'], rules)).toBe(true);
-    expect(legalHoldFor(undefined, ['evidence-copy'], rules)).toBe(false);
-    expect(legalHoldFor(undefined, ['重大'], rules)).toBe(false);
-  });
-  it('no rules, no hold', () => {
-    expect(legalHoldFor('阻碍执法', ['evidence'], undefined)).toBe(false);
-    expect(legalHoldFor(null, null, rules)).toBe(false);
+  it('no rules or no purpose, no hold', () => {
+    expect(legalHoldFor('阻碍执法', undefined)).toBe(false);
+    expect(legalHoldFor(null, rules)).toBe(false);
   });
 });
 

@@ -102,7 +102,7 @@ describe('archive backends under the daemon', () => {
         archive: {
           backend: 's3',
           s3: { endpoint, bucket, region: 'us-east-1', forcePathStyle: true },
-          retention: { days: 200, legalHold: { purposes: ['阻碍执法'], categories: [] } },
+          retention: { days: 200, legalHold: { purposes: ['阻碍执法'] } },
         },
       });
       dropFootage(ws);

@@ -53,6 +53,11 @@ describe('configuration', () => {
     expect(message).toMatch(/api.*prot/);
   });
 
+  it('legal-hold categories are gone, not silently ignored: the key is refused by name', () => {
+    const file = withFile('archive:\n  retention:\n    legalHold:\n      categories: [重大事件]\n');
+    expect(() => loadConfig({ file, env: {} })).toThrow(/archive\.retention\.legalHold.*categories/);
+  });
+
   it('checks what only makes sense together', () => {
     const file = withFile(
       'archive:\n  backend: s3\ndocks:\n  - { id: a, path: /a }\n  - { id: a, path: /b, timezone: Mars/Olympus }\n',

@@ -36,7 +36,8 @@ export function healthRoutes(app: FastifyInstance, deps: ApiDeps, latency: Laten
   app.get(
     '/healthz',
     {
-      config: { access: 'public' },
+      // Probes are outside the rate limit: a busy API must not look dead to its supervisor.
+      config: { access: 'public', rateLimit: false },
       schema: { summary: 'Liveness', response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } } } },
     },
     async () => ({ ok: true }),
@@ -55,7 +56,7 @@ export function healthRoutes(app: FastifyInstance, deps: ApiDeps, latency: Laten
   app.get(
     '/readyz',
     {
-      config: { access: 'public' },
+      config: { access: 'public', rateLimit: false },
       schema: {
         summary: 'Readiness: catalog, archive and media tools',
         response: {

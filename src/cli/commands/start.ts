@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
+import { installCrashPolicy } from '../../crash-policy.js';
 import { startDaemon } from '../../daemon.js';
 import { createLogger } from '../../logging.js';
 import type { GlobalOptions } from '../context.js';
@@ -11,8 +12,10 @@ export function registerStart(program: Command, globals: () => GlobalOptions): v
     .action(async () => {
       const { config, sources } = loadConfig({ file: globals().config });
       const log = createLogger(config.log.level);
+      const crashPolicy = installCrashPolicy(log);
       log.info({ sources }, 'configuration loaded');
       const daemon = await startDaemon(config, log);
+      crashPolicy.setLastWords(() => daemon.sealAuditTail());
       await new Promise<void>((resolve) => {
         const onSignal = (sig: string) => {
           log.info({ signal: sig }, 'signal received');
@@ -21,6 +24,7 @@ export function registerStart(program: Command, globals: () => GlobalOptions): v
         process.once('SIGTERM', () => onSignal('SIGTERM'));
         process.once('SIGINT', () => onSignal('SIGINT'));
       });
+      crashPolicy.uninstall();
       log.flush();
     });
 }
