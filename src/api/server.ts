@@ -14,12 +14,18 @@ import type { ApiDeps } from './deps.js';
 import { LatencyHistogram } from './metrics.js';
 import { OpenApiCollector } from './openapi.js';
 import { errorHandler, problem, problemSchema, sendProblem } from './problem.js';
+import { PlaybackTicketsRepo } from '../catalog/playback-tickets-repo.js';
+import { redactedRequest } from './playback.js';
 import { actionRoutes } from './routes/actions.js';
+import { adminRoutes } from './routes/admin.js';
 import { auditRoutes } from './routes/audit.js';
+import { consoleRoutes } from './routes/console.js';
 import { dockRoutes } from './routes/docks.js';
 import { downloadRoutes } from './routes/downloads.js';
 import { evidenceRoutes } from './routes/evidence.js';
 import { healthRoutes } from './routes/health.js';
+import { playbackRoutes } from './routes/playback.js';
+import { supervisionRoutes } from './routes/supervision.js';
 import './types.js';
 
 export type { ApiDeps } from './deps.js';
@@ -31,7 +37,8 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
       ? { key: fs.readFileSync(api.tls.keyFile), cert: fs.readFileSync(api.tls.certFile) }
       : null;
   const app = Fastify({
-    loggerInstance: deps.log.child({ component: 'api' }),
+    // req serializer without the query string: a playback ticket travels in it.
+    loggerInstance: deps.log.child({ component: 'api' }, { serializers: { req: redactedRequest } }),
     // The access audit rows are the request log that matters; per-request info lines would drown the pipeline's.
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: api.maxParamLength },
@@ -78,12 +85,14 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   app.decorateRequest('authFailure', null);
   app.decorateRequest('accessRecorded', false);
   app.decorateRequest('accessContext', null as unknown as Record<string, unknown>);
+  app.decorateRequest('playbackTicket', null);
 
   app.addHook('onRequest', async (request) => {
     if (request.url.length > api.maxUrlLength)
       throw new SealdockError('URI_TOO_LONG', `request target longer than ${api.maxUrlLength} characters`);
   });
-  app.addHook('onRequest', identify(deps));
+  const tickets = new PlaybackTicketsRepo(deps.repo.db);
+  app.addHook('onRequest', identify({ tokens: deps.tokens, tickets }));
   await app.register(rateLimit, {
     global: true,
     max: api.rateLimit.max,
@@ -120,6 +129,10 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
     dockRoutes(uploads, deps);
   });
   auditRoutes(app, deps);
+  playbackRoutes(app, deps, tickets);
+  supervisionRoutes(app, deps);
+  adminRoutes(app, deps);
+  consoleRoutes(app, deps);
   app.get('/api/v1/openapi.json', { config: { access: 'public' }, schema: { summary: 'This document' } }, async () =>
     openapi.document(),
   );

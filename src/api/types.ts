@@ -1,9 +1,17 @@
 // Fastify type augmentation: what auth and access supervision attach to a route and a request.
+import type { PlaybackTicketRecord } from '../catalog/playback-tickets-repo.js';
 import type { TokenRecord } from '../catalog/tokens-repo.js';
 import type { Access } from './roles.js';
 
 export interface AuthFailure {
-  reason: 'missing' | 'malformed' | 'unknown' | 'wrong-secret' | 'revoked' | 'expired';
+  reason:
+    | 'missing'
+    | 'malformed'
+    | 'unknown'
+    | 'wrong-secret'
+    | 'revoked'
+    | 'expired'
+    | `ticket-${'malformed' | 'unknown' | 'expired' | 'other-item' | 'token-revoked' | 'token-expired' | 'role'}`;
   tokenId: string | null;
 }
 
@@ -17,6 +25,8 @@ declare module 'fastify' {
     access?: Access;
     /** Set on routes that read evidence data: names what is read, for the access audit row. */
     reads?: string;
+    /** The route also accepts a playback ticket (`?ticket=`) in place of the token and the reason. */
+    playback?: boolean;
   }
   interface FastifyRequest {
     principal: TokenRecord | null;
@@ -25,5 +35,7 @@ declare module 'fastify' {
     accessRecorded: boolean;
     /** Context gathered by the handler for the access row written on failure. */
     accessContext: Record<string, unknown>;
+    /** The playback ticket the request was admitted with, if any. */
+    playbackTicket: PlaybackTicketRecord | null;
   }
 }

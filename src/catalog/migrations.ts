@@ -147,4 +147,21 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX evidence_case ON evidence(json_extract(elements, '$.caseNumber'), received_at, id);
     `,
   },
+  {
+    version: 4,
+    name: 'playback tickets for the web console (hashes only)',
+    // A <video> element cannot send a bearer token or a reason header: the console trades them for
+    // a short-lived ticket bound to the token, the item and the reason. Only a SHA-256 is stored.
+    sql: `
+      CREATE TABLE playback_tickets (
+        ticket_hash TEXT PRIMARY KEY,
+        token_id    TEXT NOT NULL REFERENCES tokens(id),
+        evidence_id TEXT NOT NULL REFERENCES evidence(id),
+        reason      TEXT NOT NULL,
+        issued_at   TEXT NOT NULL,
+        expires_at  TEXT NOT NULL
+      );
+      CREATE INDEX playback_tickets_expiry ON playback_tickets(expires_at);
+    `,
+  },
 ];

@@ -106,6 +106,7 @@ export const ConfigSchema = z.strictObject({
       .strictObject({ max: z.number().int().positive(), timeWindowMs: z.number().int().positive() })
       .default({ max: 600, timeWindowMs: 60_000 }),
     auditSegmentIntervalMs: z.number().int().min(1000).default(3_600_000),
+    playbackTicketMinutes: z.number().int().min(1).max(240).default(10),
   }),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),

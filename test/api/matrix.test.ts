@@ -93,6 +93,26 @@ const ENDPOINTS: Endpoint[] = [
     expect: [201, 403, 403],
   },
   { name: 'audit', method: 'GET', url: () => '/api/v1/audit?limit=5', expect: [403, 403, 200] },
+  { name: 'console-config', method: 'GET', url: () => '/api/v1/console-config', expect: 'public' },
+  { name: 'session', method: 'GET', url: () => '/api/v1/session', expect: [403, 200, 200] },
+  { name: 'access', method: 'GET', url: (id) => `/api/v1/evidence/${id}/access`, expect: [403, 200, 200] },
+  {
+    name: 'playback',
+    method: 'POST',
+    url: (id) => `/api/v1/evidence/${id}/playback`,
+    headers: reason,
+    expect: [403, 201, 201],
+  },
+  { name: 'status', method: 'GET', url: () => '/api/v1/status', expect: [403, 403, 200] },
+  { name: 'activity', method: 'GET', url: () => '/api/v1/activity?days=7', expect: [403, 403, 200] },
+  { name: 'report', method: 'GET', url: () => '/api/v1/report?year=2026', expect: [403, 403, 200] },
+  {
+    name: 'legal-hold',
+    method: 'PUT',
+    url: (id) => `/api/v1/evidence/${id}/legal-hold`,
+    body: () => ({ hold: false, reason: 'matrix' }),
+    expect: [403, 403, 200],
+  },
 ];
 
 let h: Harness;

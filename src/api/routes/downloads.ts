@@ -74,12 +74,18 @@ export function downloadRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const serve =
     (kind: Kind) =>
     async (
-      request: FastifyRequest<{ Params: { id: string }; Querystring: { revision?: number } }>,
+      request: FastifyRequest<{ Params: { id: string }; Querystring: { revision?: number; ticket?: string } }>,
       reply: FastifyReply,
     ) => {
-      const reason = decodeReason(request.headers['x-access-reason']);
+      // A playback ticket carries the reason given when it was issued (auth.ts admitted it).
+      const ticket = request.playbackTicket;
+      const reason = ticket ? ticket.reason : decodeReason(request.headers['x-access-reason']);
       const range = request.headers.range;
-      request.accessContext = { reason, ...(range !== undefined ? { range: range.slice(0, 200) } : {}) };
+      request.accessContext = {
+        reason,
+        ...(ticket ? { ticket: ticket.ref } : {}),
+        ...(range !== undefined ? { range: range.slice(0, 200) } : {}),
+      };
       const { id } = request.params;
       const item = deps.repo.get(id);
       if (!item) throw new SealdockError('NOT_FOUND', `no evidence ${id}`);
@@ -128,7 +134,7 @@ export function downloadRoutes(app: FastifyInstance, deps: ApiDeps): void {
       return reply.send(stream);
     };
 
-  const schema = (summary: string, withRevision: boolean) => ({
+  const schema = (summary: string, withRevision: boolean, playback: boolean) => ({
     summary,
     params: idParams,
     headers: {
@@ -142,7 +148,18 @@ export function downloadRoutes(app: FastifyInstance, deps: ApiDeps): void {
       ? {
           querystring: {
             type: 'object',
-            properties: { revision: { type: 'integer', minimum: 1, maximum: 9999 } },
+            properties: {
+              revision: { type: 'integer', minimum: 1, maximum: 9999 },
+              ...(playback
+                ? {
+                    ticket: {
+                      type: 'string',
+                      maxLength: 100,
+                      description: 'a playback ticket (POST …/playback) in place of the token and the reason',
+                    },
+                  }
+                : {}),
+            },
             additionalProperties: false,
           },
         }
@@ -167,8 +184,8 @@ export function downloadRoutes(app: FastifyInstance, deps: ApiDeps): void {
     app.route({
       method: ['GET', 'HEAD'],
       url,
-      config: { access: AUDITOR, reads: kind },
-      schema: schema(summary, withRevision),
+      config: { access: AUDITOR, reads: kind, playback: kind === 'derivative' },
+      schema: schema(summary, withRevision, kind === 'derivative'),
       handler: serve(kind),
     });
   }

@@ -30,6 +30,18 @@ function cached(ttlOkMs: number, ttlFailMs: number, run: () => Promise<void>): (
   };
 }
 
+/** Is the archive reachable (cached briefly): for /readyz and the console's status. */
+export function archiveProbe(deps: Pick<ApiDeps, 'repo' | 'archive'>): () => Promise<Check> {
+  // head() of a real key proves the archive answers and we may read it; never checkReady(), which
+  // on the local backend clears temp files a running archive stage may be writing.
+  return cached(5_000, 2_000, async () => {
+    const row = deps.repo.db.prepare('SELECT key FROM archive_objects ORDER BY stored_at DESC LIMIT 1').get() as
+      { key: string } | undefined;
+    const info = await deps.archive.head(row?.key ?? 'readyz-probe');
+    if (row && !info) throw new Error(`archived object ${row.key} is not there`);
+  });
+}
+
 const checkSchema = { type: 'object', properties: { ok: { type: 'boolean' }, detail: { type: 'string' } } } as const;
 
 export function healthRoutes(app: FastifyInstance, deps: ApiDeps, latency: LatencyHistogram): void {
@@ -44,14 +56,7 @@ export function healthRoutes(app: FastifyInstance, deps: ApiDeps, latency: Laten
   );
 
   const mediaCheck = cached(60_000, 5_000, async () => void (await deps.media.checkTools()));
-  // head() of a real key proves the archive answers and we may read it; never checkReady(), which
-  // on the local backend clears temp files a running archive stage may be writing.
-  const archiveCheck = cached(5_000, 2_000, async () => {
-    const row = deps.repo.db.prepare('SELECT key FROM archive_objects ORDER BY stored_at DESC LIMIT 1').get() as
-      { key: string } | undefined;
-    const info = await deps.archive.head(row?.key ?? 'readyz-probe');
-    if (row && !info) throw new Error(`archived object ${row.key} is not there`);
-  });
+  const archiveCheck = archiveProbe(deps);
 
   app.get(
     '/readyz',

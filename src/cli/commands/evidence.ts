@@ -1,9 +1,8 @@
 // status, list, show: read-only views of the catalog.
-import fs from 'node:fs';
 import type { Command } from 'commander';
 import { detail, summarize } from '../../catalog/views.js';
-import { statusFilePath } from '../../daemon.js';
 import { SealdockError } from '../../errors.js';
+import { readStatus } from '../../status.js';
 import { isState, STATES } from '../../pipeline/states.js';
 import { cliConfig, openCatalogFor, type GlobalOptions } from '../context.js';
 import { printJson, printLines, printTable } from '../output.js';
@@ -17,28 +16,9 @@ export function registerEvidenceCommands(program: Command, globals: () => Global
       const config = cliConfig(globals());
       const cat = openCatalogFor(config);
       try {
-        const counts = cat.repo.countsByState();
-        const backlog = Object.fromEntries(STATES.map((s) => [s, counts[s] ?? 0]));
-        let daemon: Record<string, unknown> | null = null;
-        try {
-          daemon = JSON.parse(fs.readFileSync(statusFilePath(config.dataDir), 'utf8')) as Record<string, unknown>;
-          if (Date.now() - Date.parse(String(daemon.updatedAt)) > 15_000) daemon = { ...daemon, stale: true };
-        } catch {
-          daemon = null;
-        }
-        // Progress is only ever set while a derivative is being made.
-        const inProgress = cat.repo
-          .list({ state: 'deriving', limit: 1000 })
-          .filter((e) => e.progress !== null)
-          .map(summarize);
-        const failed = cat.repo.list({ state: 'failed', limit: 100 }).map(summarize);
-        const result = {
-          daemon: daemon ?? { running: false },
-          archive: config.archive.backend,
-          states: backlog,
-          inProgress,
-          failed,
-        };
+        const result = readStatus(config, cat.repo);
+        const { states: backlog, inProgress, failed } = result;
+        const daemon = result.daemon.running === false ? null : result.daemon;
         if (opts.json) return printJson(result);
         printLines([
           daemon

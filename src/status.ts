@@ -1,0 +1,36 @@
+// The daemon's status as `sealdock status` prints it and GET /api/v1/status returns it: the
+// heartbeat file the daemon rewrites every 2 s (pid, seal, docks waiting), backlog per state,
+// derivations in progress and failed items with their stage and error.
+import fs from 'node:fs';
+import type { EvidenceRepo } from './catalog/evidence-repo.js';
+import { summarize, type EvidenceSummary } from './catalog/views.js';
+import type { Config } from './config/schema.js';
+import { statusFilePath } from './daemon.js';
+import { STATES } from './pipeline/states.js';
+
+export interface DaemonStatus {
+  daemon: Record<string, unknown>;
+  archive: string;
+  states: Record<string, number>;
+  inProgress: EvidenceSummary[];
+  failed: EvidenceSummary[];
+}
+
+export function readStatus(config: Config, repo: EvidenceRepo): DaemonStatus {
+  const counts = repo.countsByState();
+  const states = Object.fromEntries(STATES.map((s) => [s, counts[s] ?? 0]));
+  let daemon: Record<string, unknown> | null = null;
+  try {
+    daemon = JSON.parse(fs.readFileSync(statusFilePath(config.dataDir), 'utf8')) as Record<string, unknown>;
+    if (Date.now() - Date.parse(String(daemon.updatedAt)) > 15_000) daemon = { ...daemon, stale: true };
+  } catch {
+    daemon = null;
+  }
+  // Progress is only ever set while a derivative is being made.
+  const inProgress = repo
+    .list({ state: 'deriving', limit: 1000 })
+    .filter((e) => e.progress !== null)
+    .map(summarize);
+  const failed = repo.list({ state: 'failed', limit: 100 }).map(summarize);
+  return { daemon: daemon ?? { running: false }, archive: config.archive.backend, states, inProgress, failed };
+}
