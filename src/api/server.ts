@@ -8,10 +8,10 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { SealdockError } from '../errors.js';
+import { metrics } from '../metrics.js';
 import { recordFailedRead } from './access-log.js';
 import { enforce, identify } from './auth.js';
 import type { ApiDeps } from './deps.js';
-import { LatencyHistogram } from './metrics.js';
 import { OpenApiCollector } from './openapi.js';
 import { errorHandler, problem, problemSchema, sendProblem } from './problem.js';
 import { PlaybackTicketsRepo } from '../catalog/playback-tickets-repo.js';
@@ -67,7 +67,6 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   }) as unknown as FastifyInstance;
   if (tls) app.server.maxHeadersCount = 200;
 
-  const latency = new LatencyHistogram();
   const openapi = new OpenApiCollector();
   app.addHook('onRoute', openapi.onRoute);
   app.addSchema(problemSchema);
@@ -110,14 +109,14 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    latency.observe(
+    metrics.apiRequestDuration.observe(
       { route, method: request.method, status: `${Math.floor(reply.statusCode / 100)}xx` },
       reply.elapsedTime / 1000,
     );
   });
   app.addHook('onResponse', recordFailedRead(deps));
 
-  healthRoutes(app, deps, latency);
+  healthRoutes(app, deps);
   evidenceRoutes(app, deps);
   downloadRoutes(app, deps);
   actionRoutes(app, deps);

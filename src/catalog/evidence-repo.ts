@@ -522,6 +522,19 @@ export class EvidenceRepo {
     return out;
   }
 
+  /** Failed items by the stage that failed (metrics). */
+  failedByStage(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const r of this.db
+      .prepare(
+        `SELECT COALESCE(stage, 'unknown') AS stage, COUNT(*) AS n FROM evidence WHERE state = 'failed' GROUP BY stage`,
+      )
+      .all() as { stage: string; n: number }[]) {
+      out[r.stage] = r.n;
+    }
+    return out;
+  }
+
   /** Every item matching the filter, page by page (keyset on receivedAt, id): constant memory. */
   *iterate(f: Omit<EvidenceFilter, 'after' | 'limit'> = {}, pageSize = 1000): Generator<EvidenceRecord> {
     let after: EvidenceFilter['after'];

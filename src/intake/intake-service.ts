@@ -14,6 +14,7 @@ import { parseSidecar } from '../elements/sidecar.js';
 import type { Elements } from '../elements/types.js';
 import { SealdockError } from '../errors.js';
 import { sidecarNameFor } from '../docks/names.js';
+import { metrics } from '../metrics.js';
 import { sha256Hex } from '../util/hash.js';
 import type { Spool, SpooledTemp } from './spool.js';
 
@@ -149,6 +150,13 @@ export class IntakeService {
   }
 
   private async admit(temp: SpooledTemp, a: Admission): Promise<IntakeResult> {
+    const result = await this.catalogue(temp, a);
+    metrics.intakeFiles.inc({ dock: a.dock.id, outcome: result.kind });
+    if (result.kind === 'new') metrics.intakeBytes.inc({ dock: a.dock.id }, temp.size);
+    return result;
+  }
+
+  private async catalogue(temp: SpooledTemp, a: Admission): Promise<IntakeResult> {
     const { repo, spool, log } = this.deps;
     const dockFile = {
       dockId: a.dock.id,

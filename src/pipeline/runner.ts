@@ -6,6 +6,7 @@ import type { EvidenceRecord } from '../catalog/evidence-repo.js';
 import { releaseDockFiles } from '../docks/release.js';
 import { errorMessage } from '../errors.js';
 import { DAEMON_ACTOR } from '../intake/intake-service.js';
+import { metrics } from '../metrics.js';
 import { nowIso } from '../util/time.js';
 import type { PipelineContext } from './context.js';
 import { STAGES, type StageHandler } from './stages.js';
@@ -154,6 +155,7 @@ export class PipelineRunner {
     const attempts = (current?.state === 'failed' ? current.attempts : 0) + 1;
     const delay = retryDelayMs(attempts, this.ctx.config.pipeline.retry);
     const message = errorMessage(err);
+    metrics.stageFailures.inc({ stage });
     this.ctx.repo.update(
       item.id,
       {

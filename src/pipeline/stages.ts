@@ -8,6 +8,7 @@ import { SealdockError } from '../errors.js';
 import { DAEMON_ACTOR } from '../intake/intake-service.js';
 import type { StampTags } from '../media/types.js';
 import { formatIso6709 } from '../media/index.js';
+import { metrics } from '../metrics.js';
 import { sha256File } from '../util/hash.js';
 import { archiveVerified, lockTermsFor } from './archiving.js';
 import { dockOf, type PipelineContext } from './context.js';
@@ -182,6 +183,11 @@ export const derive: StageHandler = async (ctx, item) => {
         });
         derivative = { archiveKey: key, size: provenance.size, sha256: provenance.sha256, provenance };
         ctx.repo.update(item.id, { derivative: { ...derivative, revision } });
+        metrics.derivatives.inc({ method: provenance.method });
+        metrics.deriveDuration.observe(
+          { method: provenance.method },
+          (Date.parse(provenance.finishedAt) - Date.parse(provenance.startedAt)) / 1000,
+        );
       }
     }
   }

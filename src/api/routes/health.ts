@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { errorMessage } from '../../errors.js';
 import type { ApiDeps } from '../deps.js';
-import { catalogMetrics, type LatencyHistogram } from '../metrics.js';
+import { metricsEndpoint } from '../../metrics.js';
 import { ADMIN } from '../roles.js';
 import { problemRef } from '../schemas.js';
 
@@ -44,7 +44,7 @@ export function archiveProbe(deps: Pick<ApiDeps, 'repo' | 'archive'>): () => Pro
 
 const checkSchema = { type: 'object', properties: { ok: { type: 'boolean' }, detail: { type: 'string' } } } as const;
 
-export function healthRoutes(app: FastifyInstance, deps: ApiDeps, latency: LatencyHistogram): void {
+export function healthRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get(
     '/healthz',
     {
@@ -90,6 +90,7 @@ export function healthRoutes(app: FastifyInstance, deps: ApiDeps, latency: Laten
     },
   );
 
+  const prometheus = metricsEndpoint(deps.repo);
   app.get(
     '/metrics',
     {
@@ -106,10 +107,6 @@ export function healthRoutes(app: FastifyInstance, deps: ApiDeps, latency: Laten
         },
       },
     },
-    async (_request, reply) => {
-      const body =
-        [...catalogMetrics(deps.repo), ...latency.render('sealdock_api_request_duration_seconds')].join('\n') + '\n';
-      return reply.type('text/plain; version=0.0.4; charset=utf-8').send(body);
-    },
+    async (_request, reply) => reply.type(prometheus.contentType).send(await prometheus.render()),
   );
 }
