@@ -1,11 +1,12 @@
-// Embedded defaults ← override file (--config / SEALDOCK_CONFIG) ← a few environment variables.
-// Validated once; every problem names its key.
+// Embedded defaults ← override file (--config / SEALDOCK_CONFIG) ← environment (SEALDOCK_*, see env.ts).
+// Validated once; every problem names its key, and the variable when the value came from one.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { SealdockError } from '../errors.js';
+import { envOverrides } from './env.js';
 import { ConfigSchema, type Config } from './schema.js';
 
 export const DEFAULT_CONFIG_PATH = path.resolve(
@@ -15,8 +16,10 @@ export const DEFAULT_CONFIG_PATH = path.resolve(
 
 export interface LoadedConfig {
   config: Config;
-  /** Files read, in order, for `status` and the start-up log. */
+  /** Files read, in order, then the environment variables used, for `status` and the start-up log. */
   sources: string[];
+  /** SEALDOCK_* variables that name no configuration key (probably typos): the daemon warns. */
+  unknownEnv: string[];
 }
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -121,8 +124,15 @@ export function loadConfig(
     merged = mergeConfig(merged, readYaml(file));
     sources.push(file);
   }
-  if (env.SEALDOCK_DATA_DIR) merged = mergeConfig(merged, { dataDir: env.SEALDOCK_DATA_DIR });
-  if (env.SEALDOCK_LOG_LEVEL) merged = mergeConfig(merged, { log: { level: env.SEALDOCK_LOG_LEVEL } });
+  const fromEnv = envOverrides(env);
+  if (fromEnv.problems.length) {
+    throw new SealdockError(
+      'CONFIG_INVALID',
+      `invalid configuration from the environment:\n  ${fromEnv.problems.join('\n  ')}`,
+    );
+  }
+  merged = mergeConfig(merged, fromEnv.document);
+  if (fromEnv.variables.size) sources.push(`environment (${[...fromEnv.variables.values()].join(', ')})`);
 
   const parsed = ConfigSchema.safeParse(merged);
   if (!parsed.success) {
@@ -131,7 +141,9 @@ export function loadConfig(
         .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
         .join('')
         .replace(/^\./, '');
-      return `${key || '(top level)'}: ${issue.message}`;
+      const dotted = issue.path.filter((p) => typeof p === 'string').join('.');
+      const variable = [...fromEnv.variables].find(([k]) => dotted === k || dotted.startsWith(`${k}.`))?.[1];
+      return `${key || '(top level)'}${variable ? ` (from ${variable})` : ''}: ${issue.message}`;
     });
     throw new SealdockError(
       'CONFIG_INVALID',
@@ -139,5 +151,7 @@ export function loadConfig(
     );
   }
   checkConsistency(parsed.data);
-  return { config: resolvePaths(parsed.data, cwd), sources };
+  // The passphrase variable is named by the config itself (seal.passphraseEnv), often SEALDOCK_SEAL_PASSPHRASE.
+  const unknownEnv = fromEnv.unknown.filter((name) => name !== parsed.data.seal.passphraseEnv);
+  return { config: resolvePaths(parsed.data, cwd), sources, unknownEnv };
 }

@@ -10,10 +10,12 @@ export function registerStart(program: Command, globals: () => GlobalOptions): v
     .command('start')
     .description('run the daemon: docks, pipeline and API')
     .action(async () => {
-      const { config, sources } = loadConfig({ file: globals().config });
+      const { config, sources, unknownEnv } = loadConfig({ file: globals().config });
       const log = createLogger(config.log.level);
       const crashPolicy = installCrashPolicy(log);
       log.info({ sources }, 'configuration loaded');
+      if (unknownEnv.length)
+        log.warn({ variables: unknownEnv }, 'SEALDOCK_* variables that name no configuration key were ignored (typo?)');
       const daemon = await startDaemon(config, log);
       crashPolicy.setLastWords(() => daemon.sealAuditTail());
       await new Promise<void>((resolve) => {
