@@ -41,7 +41,7 @@ cmd_install() {
   say "installing $MINIO_PKG@$MINIO_PIN (go install, a few minutes on first run)"
   mkdir -p "$S3_DIR"
   GOBIN="$(dirname "$MINIO_BIN")" go install "$MINIO_PKG@$MINIO_PIN" >>"$S3_DIR/install.log" 2>&1 || {
-    say "go install failed; see $S3_DIR/install.log"
+    say "go install failed ($S3_DIR/install.log): $(tail -n 3 "$S3_DIR/install.log")"
     exit 1
   }
   [[ "$(installed_version)" == "$MINIO_PIN" ]] || { say "installed binary is not $MINIO_PIN"; exit 1; }
