@@ -21,6 +21,7 @@ import { createMediaService, type MediaService } from './media/index.js';
 import type { PipelineContext } from './pipeline/context.js';
 import { PipelineRunner } from './pipeline/runner.js';
 import { takeLateSidecar } from './pipeline/late-sidecar.js';
+import { requestDerivation } from './pipeline/transcode-wait.js';
 import { createSealService, type SealService } from './seal/index.js';
 import { createSealVerifier } from './seal/verifier.js';
 import { SEALDOCK_VERSION } from './util/version.js';
@@ -104,6 +105,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         media,
         log,
         wake: () => runner.wake(),
+        requestDerivation: (id, actor) => requestDerivation(ctx, id, actor, () => runner.wake()),
       });
     } catch (err) {
       await archive.close().catch(() => undefined);
@@ -132,7 +134,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       seal: seal.info,
       docksPending: docks.pending(),
       running: runner.running(),
-      media: media.queue.status(),
+      media: { remux: media.queues.remux.status(), transcode: media.queues.transcode.status() },
     };
     await fsp.writeFile(`${file}.tmp`, JSON.stringify(body, null, 2));
     await fsp.rename(`${file}.tmp`, file);
@@ -158,7 +160,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       await api?.close();
       await docks.stop();
       controller.abort();
-      media.queue.abortAll('shutdown');
+      for (const q of Object.values(media.queues)) q.abortAll('shutdown');
       await runner.stop();
       await segments.stop(); // the rows of this run, sealed before the archive closes
       await archive.close();

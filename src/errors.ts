@@ -22,6 +22,7 @@ export const ErrorCodes = {
   VERIFY_FAILED: { status: 500, title: 'Verification failed', retry: 'permanent' },
   MEDIA_UNPLAYABLE: { status: 422, title: 'Media could not be decoded', retry: 'permanent' },
   MEDIA_FAILED: { status: 500, title: 'Media processing failed', retry: 'retryable' },
+  DERIVATIVE_PENDING: { status: 503, title: 'The playback copy is being made', retry: 'retryable' },
   TOOL_MISSING: { status: 500, title: 'A required external tool is missing', retry: 'permanent' },
   SEAL_INVALID: { status: 500, title: 'Seal key or certificate is unusable', retry: 'permanent' },
   SIDECAR_INVALID: { status: 400, title: 'Sidecar is invalid', retry: 'permanent' },

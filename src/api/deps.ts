@@ -6,6 +6,7 @@ import type { EvidenceRepo } from '../catalog/evidence-repo.js';
 import type { TokensRepo } from '../catalog/tokens-repo.js';
 import type { Config } from '../config/schema.js';
 import type { IntakeService } from '../intake/intake-service.js';
+import type { DerivationStatus } from '../pipeline/transcode-wait.js';
 import type { SealVerifier } from '../seal/verifier.js';
 
 export interface ApiDeps {
@@ -20,4 +21,6 @@ export interface ApiDeps {
   log: Logger;
   /** Tells the pipeline there is new work (after an upload or an annotation). */
   wake(): void;
+  /** Someone asked to play `id`: a transcode put off (media.transcode) is made now. */
+  requestDerivation(id: string, actor: string): DerivationStatus;
 }

@@ -44,7 +44,12 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 /** Maps any error to a problem; `internal` tells the caller to log it. */
 export function toProblem(err: unknown): { problem: Problem; internal: boolean } {
   if (isSealdockError(err)) {
-    const extra = err.code === 'ELEMENT_INVALID' && err.details ? { problems: err.details.problems } : {};
+    const extra =
+      err.code === 'ELEMENT_INVALID' && err.details
+        ? { problems: err.details.problems }
+        : err.code === 'DERIVATIVE_PENDING' && err.details
+          ? { derivation: err.details }
+          : {};
     return { problem: problem(err.code, err.message, extra), internal: err.status >= 500 };
   }
   const e = err as Partial<FastifyError> & { validation?: unknown; validationContext?: string };
@@ -69,6 +74,8 @@ export function errorHandler(err: unknown, request: FastifyRequest, reply: Fasti
   const { problem: p, internal } = toProblem(err);
   if (internal) request.log.error({ err }, 'request failed');
   if (p.code === 'UNAUTHORIZED') reply.header('www-authenticate', 'Bearer realm="sealdock"');
+  const retryAfter = (p.derivation as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
+  if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
   return sendProblem(reply, p);
 }
 

@@ -30,6 +30,7 @@ export function mediaConfigOf(config: Config): MediaConfig {
     ffmpegPath: m.ffmpegPath,
     ffprobePath: m.ffprobePath,
     concurrency: m.concurrency === 0 ? os.availableParallelism() : m.concurrency,
+    transcodeConcurrency: m.transcodeConcurrency,
     maxHeight: m.maxHeight,
     preset: m.preset,
     nice: m.nice,

@@ -18,9 +18,21 @@ export const DockSchema = z.strictObject({
     .default(['device_datetime_seq', 'date_time_any', 'prefix_date_time', 'dashed_date_time', 'compact_14_digits']),
 });
 
+const ianaZone = nonEmpty.refine((z) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: z });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'not an IANA time zone (e.g. Asia/Shanghai)');
+
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day HH:MM (24 h)');
+
 export const ConfigSchema = z.strictObject({
   dataDir: nonEmpty,
   nodeId: nullableString,
+  timezone: ianaZone.default('Asia/Shanghai'),
   docks: z.array(DockSchema).default([]),
   intake: z.strictObject({
     quietPeriodMs: z.number().int().min(0).max(3_600_000),
@@ -36,6 +48,11 @@ export const ConfigSchema = z.strictObject({
     ffmpegPath: nonEmpty,
     ffprobePath: nonEmpty,
     concurrency: z.number().int().min(0).max(64),
+    transcodeConcurrency: z.number().int().min(1).max(64),
+    transcode: z.enum(['eager', 'off-peak', 'on-demand']),
+    offPeak: z
+      .strictObject({ start: clockTime, end: clockTime })
+      .refine((w) => w.start !== w.end, 'start and end must differ'),
     maxHeight: z.number().int().min(144).max(4320),
     preset: nonEmpty,
     nice: z.number().int().min(0).max(19),

@@ -14,7 +14,7 @@ import type { DerivativePlan, ProbeResult, Provenance, StampTags } from './types
 
 export interface DeriveConfig {
   ffmpegPath: string;
-  /** Highest picture height of a derivative (default 720). */
+  /** Highest picture height of a transcoded derivative (default 720); remuxes keep theirs. */
   maxHeight: number;
   /** x264 preset (default veryfast). */
   preset: string;
@@ -36,7 +36,7 @@ export interface DeriveRequest {
   /** Final derivative path; its folder is the job folder (ffmpeg runs there). */
   output: string;
   probe: ProbeResult;
-  /** Default: planDerivative(probe, maxHeight). Burn-in turns a remux into a transcode. */
+  /** Default: planDerivative(probe). Burn-in turns a remux into a transcode. */
   plan?: DerivativePlan;
   tags: StampTags;
   /** The person who asked for this copy, if any (制作人 besides the daemon). */
@@ -241,7 +241,7 @@ export function buildOutputOptions(
 export async function deriveMedia(req: DeriveRequest, cfg: DeriveConfig): Promise<Provenance> {
   const startedAt = new Date();
   const burn = req.burnIn ?? cfg.burnIn;
-  const plan = req.plan ?? planDerivative(req.probe, { maxHeight: cfg.maxHeight });
+  const plan = req.plan ?? planDerivative(req.probe);
   if (plan.mode === 'none')
     throw new SealdockError('BAD_INPUT', `no derivative is made for this input: ${plan.reason}`);
   if (req.tags.originalSha256.length !== 64)

@@ -23,6 +23,8 @@ interface RawStream {
   avg_frame_rate?: string;
   r_frame_rate?: string;
   pix_fmt?: string;
+  profile?: string;
+  level?: number;
   sample_rate?: string;
   channels?: number;
   nb_frames?: string;
@@ -109,6 +111,9 @@ function toStream(s: RawStream, i: number): StreamInfo {
     height: s.height,
     frameRate: type === 'video' ? (rate(s.avg_frame_rate) ?? rate(s.r_frame_rate)) : undefined,
     pixelFormat: s.pix_fmt,
+    profile: s.profile,
+    // ffprobe says -99 when it does not know
+    level: typeof s.level === 'number' && s.level > 0 ? s.level : undefined,
     sampleRate: num(s.sample_rate),
     channels: s.channels,
   };

@@ -9,6 +9,10 @@ export interface StreamInfo {
   height?: number | undefined;
   frameRate?: number | undefined;
   pixelFormat?: string | undefined;
+  /** ffprobe's codec profile, e.g. "High", "Constrained Baseline", "Main 10". */
+  profile?: string | undefined;
+  /** ffprobe's codec level (H.264: level × 10, e.g. 40 = 4.0); absent when unknown. */
+  level?: number | undefined;
   sampleRate?: number | undefined;
   channels?: number | undefined;
 }

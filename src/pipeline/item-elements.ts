@@ -15,6 +15,18 @@ export interface ItemMedia {
   /** ffprobe's message when the original could not be decoded. */
   error?: string | undefined;
   recordedAt?: RecordedAtResult | undefined;
+  /** Set while the item is `deriving` but its transcode waits (media.transcode); see transcode-wait.ts. */
+  waiting?: DerivationWait | undefined;
+}
+
+export interface DerivationWait {
+  for: 'off-peak' | 'on-demand';
+  since: string;
+  /** off-peak: when the window opens */
+  until?: string | undefined;
+  /** someone asked to play it: made now, whatever the mode */
+  requestedAt?: string | undefined;
+  requestedBy?: string | undefined;
 }
 
 export function filenamePatterns(

@@ -27,7 +27,12 @@ const names = (rev: number) => {
 
 export function manifestMedia(media: ItemMedia | null): Manifest['media'] {
   if (!media) return null;
-  if (media.probe) return media.probe;
+  if (media.probe) {
+    // Codec profile and level only steer the remux/transcode choice (recorded in the derivative's
+    // provenance); the sealed manifest keeps its established stream shape.
+    const streams = media.probe.streams.map(({ profile: _p, level: _l, ...stream }) => stream);
+    return { ...media.probe, streams };
+  }
   return { unplayable: true, error: media.error ?? 'could not be decoded' };
 }
 

@@ -1,7 +1,9 @@
-// Drives items through their stages. Two pools, so that preserving new evidence never waits
-// behind transcodes: `pipeline.workers` slots for preserve/classify/archive, the media queue's
-// concurrency for derive. A failed stage is retried with back-off, forever; a stage interrupted
-// by shutdown is not a failure and simply runs again after restart.
+// Drives items through their stages. Three pools, so that preserving new evidence never waits
+// behind media work and a remux never waits behind a transcode: `pipeline.workers` slots for
+// preserve/classify/archive, `media.concurrency` for derivations without the encoder (remux,
+// audio, none) and `media.transcodeConcurrency` for those with it. A failed stage is retried with
+// back-off, forever; a stage interrupted by shutdown is not a failure and simply runs again after
+// restart.
 import type { EvidenceRecord } from '../catalog/evidence-repo.js';
 import { releaseDockFiles } from '../docks/release.js';
 import { errorMessage } from '../errors.js';
@@ -9,6 +11,7 @@ import { DAEMON_ACTOR } from '../intake/intake-service.js';
 import { metrics } from '../metrics.js';
 import { nowIso } from '../util/time.js';
 import type { PipelineContext } from './context.js';
+import type { ItemMedia } from './item-elements.js';
 import { STAGES, type StageHandler } from './stages.js';
 import { retryDelayMs, stageFor, type Stage, type State } from './states.js';
 
@@ -18,8 +21,14 @@ interface Pool {
   running: Set<string>;
 }
 
+/** Due `deriving` rows looked at per query when sorting them into the remux and transcode pools. */
+const DERIVE_PAGE = 64;
+const MAX_DERIVE_PAGES = 16;
+
 export class PipelineRunner {
   private readonly pools: Pool[];
+  private readonly remuxPool: Pool;
+  private readonly transcodePool: Pool;
   private readonly inFlight = new Set<string>();
   private readonly jobs = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
@@ -39,8 +48,9 @@ export class PipelineRunner {
   ) {
     this.pools = [
       { states: ['received', 'sealed', 'preserved'], limit: ctx.config.pipeline.workers, running: new Set() },
-      { states: ['deriving'], limit: ctx.media.queue.concurrency, running: new Set() },
     ];
+    this.remuxPool = { states: ['deriving'], limit: ctx.media.queues.remux.concurrency, running: new Set() };
+    this.transcodePool = { states: ['deriving'], limit: ctx.media.queues.transcode.concurrency, running: new Set() };
   }
 
   start(): void {
@@ -74,6 +84,38 @@ export class PipelineRunner {
       if (free <= 0) continue;
       for (const item of this.ctx.repo.due(pool.states, now, free, this.heldBack())) this.run(pool, item);
     }
+    this.pumpDerivations(now);
+  }
+
+  /**
+   * Sorts due `deriving` items into the remux and transcode pools by their plan, paging past the
+   * ones whose pool is full so that a backlog of transcodes never hides a remux behind it.
+   */
+  private pumpDerivations(now: string): void {
+    let remuxFree = this.remuxPool.limit - this.remuxPool.running.size;
+    let transcodeFree = this.transcodePool.limit - this.transcodePool.running.size;
+    const seen = new Set(this.inFlight);
+    for (let pages = 0; pages < MAX_DERIVE_PAGES && (remuxFree > 0 || transcodeFree > 0); pages++) {
+      const page = this.ctx.repo.due(['deriving'], now, DERIVE_PAGE, seen);
+      for (const item of page) {
+        seen.add(item.id);
+        if (this.needsEncoder(item)) {
+          if (transcodeFree === 0) continue;
+          transcodeFree--;
+          this.run(this.transcodePool, item);
+        } else {
+          if (remuxFree === 0) continue;
+          remuxFree--;
+          this.run(this.remuxPool, item);
+        }
+      }
+      if (page.length < DERIVE_PAGE) return;
+    }
+  }
+
+  private needsEncoder(item: EvidenceRecord): boolean {
+    const probe = (item.media as ItemMedia | null)?.probe;
+    return probe ? this.ctx.media.laneOf(this.ctx.media.plan(probe)) === 'transcode' : false;
   }
 
   /**

@@ -22,6 +22,7 @@ import {
   type ManifestDerivative,
 } from './manifests.js';
 import { assertTransition, type Stage, type State } from './states.js';
+import { deferTranscode, withoutWait } from './transcode-wait.js';
 
 export type StageHandler = (ctx: PipelineContext, item: EvidenceRecord) => Promise<void>;
 
@@ -154,7 +155,6 @@ export const derive: StageHandler = async (ctx, item) => {
   if (media?.probe) {
     const plan = ctx.media.plan(media.probe);
     if (plan.mode !== 'none') {
-      const input = await ensureOriginalInSpool(ctx, item);
       const output = path.join(ctx.spool.itemDir(item.id), `derivative-${formatRevision(revision)}.mp4`);
       const key = archiveKeys.derivative(item.id, revision);
       const prior = item.derivative as (NonNullable<ManifestDerivative> & { revision: number }) | null;
@@ -170,6 +170,13 @@ export const derive: StageHandler = async (ctx, item) => {
           provenance: prior.provenance,
         };
       } else {
+        // Checked only now: a derivative made before a crash is used, not put off again.
+        if (deferTranscode(ctx, item, plan)) {
+          // It may wait for weeks: the archive holds the original; it is fetched back when needed.
+          await dropSpoolOriginal(ctx, item);
+          return;
+        }
+        const input = await ensureOriginalInSpool(ctx, item);
         await fsp.mkdir(path.dirname(output), { recursive: true });
         const provenance = await ctx.media.derive({
           input,
@@ -182,7 +189,8 @@ export const derive: StageHandler = async (ctx, item) => {
           onProgress: throttledProgress(ctx, item.id),
         });
         derivative = { archiveKey: key, size: provenance.size, sha256: provenance.sha256, provenance };
-        ctx.repo.update(item.id, { derivative: { ...derivative, revision } });
+        const current = ctx.repo.get(item.id)?.media as ItemMedia;
+        ctx.repo.update(item.id, { derivative: { ...derivative, revision }, media: withoutWait(current) });
         metrics.derivatives.inc({ method: provenance.method });
         metrics.deriveDuration.observe(
           { method: provenance.method },

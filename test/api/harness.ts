@@ -22,6 +22,7 @@ import { IntakeService } from '../../src/intake/intake-service.js';
 import { Spool } from '../../src/intake/spool.js';
 import { createMediaService } from '../../src/media/index.js';
 import { PipelineRunner } from '../../src/pipeline/runner.js';
+import { requestDerivation } from '../../src/pipeline/transcode-wait.js';
 import { createSealService, type SealService } from '../../src/seal/index.js';
 import { fixture } from '../helpers/fixtures.js';
 import { waitFor } from '../helpers/workspace.js';
@@ -120,6 +121,7 @@ export async function makeHarness(
     media,
     log,
     wake: () => runner.wake(),
+    requestDerivation: (id, actor) => requestDerivation(ctx, id, actor, () => runner.wake()),
   };
   const app = await buildApiServer(deps);
   await app.ready();

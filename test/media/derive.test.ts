@@ -1,10 +1,12 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fixture } from '../helpers/fixtures.js';
 import { deriveMedia, sameStreams, type DeriveConfig } from '../../src/media/derive.js';
 import { streamHashes } from '../../src/media/ffmpeg.js';
+import { planDerivative } from '../../src/media/plan.js';
 import { probeMedia } from '../../src/media/probe.js';
 import type { ProbeResult, StampTags } from '../../src/media/types.js';
 import { isSealdockError } from '../../src/errors.js';
@@ -136,17 +138,55 @@ describe('deriveMedia', () => {
     expect(readdirSync(dir).sort()).toEqual(['-证据 1.mov', '派生 0002.mp4']);
   });
 
+  it('remuxes the 1080p H.264 clip (no height cap on browser-playable footage): stream hashes equal', async () => {
+    const dir = tmpDir();
+    const input = fixture('h264-aac-1080p.mp4');
+    const out = path.join(dir, 'd.mp4');
+    const probe = await probeOf(input);
+    expect(planDerivative(probe)).toMatchObject({ mode: 'remux', reason: /1920×1080/ });
+    const prov = await deriveMedia({ input, output: out, probe, tags: tagsFor(input) }, cfg);
+    expect(prov.method).toBe('remux');
+    const orig = await streamHashes('ffmpeg', input, ['0:v:0', '0:a:0']);
+    const copy = await streamHashes('ffmpeg', out);
+    expect(orig).toHaveLength(2);
+    expect(copy.map((l) => l.split(',').slice(1).join())).toEqual(orig.map((l) => l.split(',').slice(1).join()));
+    expect(expectPlayableMp4(out, 1080).streams.find((s) => s.codec_type === 'video')?.height).toBe(1080);
+  });
+
+  it('remuxes full-range H.264 (yuvj420p, as many body cameras write it) and keeps the range flag', async () => {
+    const dir = tmpDir();
+    const input = path.join(dir, 'fullrange.mp4');
+    execFileSync('ffmpeg', [
+      ...['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25:duration=1'],
+      ...['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000:duration=1', '-shortest'],
+      ...['-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-pix_fmt', 'yuvj420p'],
+      ...['-c:a', 'aac', '-b:a', '64k', input],
+    ]);
+    const probe = await probeOf(input);
+    const video = probe.streams.find((s) => s.type === 'video');
+    expect(video).toMatchObject({ pixelFormat: 'yuvj420p', profile: 'High' });
+    const out = path.join(dir, 'd.mp4');
+    const prov = await deriveMedia({ input, output: out, probe, tags: tagsFor(input) }, cfg);
+    expect(prov.method).toBe('remux');
+    expect(sameStreams(prov.streamHashes!.original, prov.streamHashes!.derivative)).toBe(true);
+    const v = ffprobe(out).streams.find((s) => s.codec_type === 'video') as { pix_fmt?: string } | undefined;
+    expect(v?.pix_fmt).toBe('yuvj420p');
+  });
+
   it.each([
-    ['hevc.mp4', 360],
-    ['mjpeg.avi', 360],
-    ['h264-aac-1080p.mp4', 720],
-  ])('transcodes %s into playable faststart H.264/AAC (height %i)', async (name, height) => {
+    ['hevc.mp4', 360, undefined],
+    ['mjpeg.avi', 360, undefined],
+    // maxHeight is the transcode target: a forced transcode of 1080p comes out at 720
+    ['h264-aac-1080p.mp4', 720, { mode: 'transcode', reason: 'transcode forced by the test' } as const],
+  ])('transcodes %s into playable faststart H.264/AAC (height %i)', async (name, height, plan) => {
     const dir = tmpDir();
     const input = fixture(name);
     const out = path.join(dir, 'd.mp4');
     const seen: number[] = [];
+    const probe = await probeOf(input);
+    if (!plan) expect(planDerivative(probe).mode).toBe('transcode');
     const prov = await deriveMedia(
-      { input, output: out, probe: await probeOf(input), tags: tagsFor(input), onProgress: (p) => seen.push(p) },
+      { input, output: out, probe, plan, tags: tagsFor(input), onProgress: (p) => seen.push(p) },
       cfg,
     );
     expect(prov.method).toBe('transcode');
@@ -205,6 +245,7 @@ describe('deriveMedia', () => {
         input,
         output: out,
         probe: await probeOf(input),
+        plan: { mode: 'transcode', reason: 'forced by the test' },
         tags: tagsFor(input),
         signal: ac.signal,
         onProgress: (p) => {
@@ -232,7 +273,13 @@ describe('deriveMedia', () => {
     const input = fixture('h264-aac-1080p.mp4');
     const out = path.join(dir, 'd.mp4');
     const err: unknown = await deriveMedia(
-      { input, output: out, probe: await probeOf(input), tags: tagsFor(input) },
+      {
+        input,
+        output: out,
+        probe: await probeOf(input),
+        plan: { mode: 'transcode', reason: 'forced by the test' },
+        tags: tagsFor(input),
+      },
       { ...cfg, preset: 'veryslow', timeoutSeconds: 0.5, killGraceMs: 500 },
     ).then(
       () => undefined,

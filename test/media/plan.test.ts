@@ -21,15 +21,34 @@ const probe = (streams: StreamInfo[], over: Partial<ProbeResult> = {}): ProbeRes
 });
 
 describe('planDerivative', () => {
-  it('remuxes browser-playable H.264/AAC MP4 and MOV within the cap', () => {
+  it('remuxes browser-playable H.264/AAC in MP4 and MOV whatever its height', () => {
     expect(planDerivative(probe([v(), a()])).mode).toBe('remux');
     expect(planDerivative(probe([v()])).mode).toBe('remux'); // no audio is fine
-    expect(planDerivative(probe([v({ height: 1080, width: 1920 }), a()]), { maxHeight: 1080 }).mode).toBe('remux');
+    for (const profile of ['Constrained Baseline', 'Baseline', 'Main', 'High']) {
+      const hd = probe([v({ height: 1080, width: 1920, profile, level: 40 }), a()]);
+      expect(planDerivative(hd)).toMatchObject({ mode: 'remux', reason: /1920×1080, level 4: stream copy/ });
+    }
+    // portrait 1080p, full-range 4:2:0 (yuvj420p), MOV
+    expect(planDerivative(probe([v({ width: 1080, height: 1920, level: 42 }), a()])).mode).toBe('remux');
+    expect(planDerivative(probe([v({ pixelFormat: 'yuvj420p' }), a()])).mode).toBe('remux');
+    expect(planDerivative(probe([v(), a()], { container: 'mov,mp4,m4a,3gp,3g2,mj2' })).mode).toBe('remux');
+    // 4K only when its declared level says a browser decoder takes it
+    expect(planDerivative(probe([v({ width: 3840, height: 2160, level: 51, profile: 'High' }), a()])).mode).toBe(
+      'remux',
+    );
   });
 
   it('transcodes and says why', () => {
     const cases: Array<[ProbeResult, RegExp]> = [
-      [probe([v({ height: 1080, width: 1920 }), a()]), /height 1080 > 720/],
+      [probe([v({ height: 2160, width: 3840 }), a()]), /above 1080p with no declared H.264 level/],
+      [probe([v({ height: 2160, width: 3840, level: 60 }), a()]), /level 6 > 5.2/],
+      [probe([v({ height: 4320, width: 7680, level: 52 }), a()]), /beyond what H.264 level 5.2 allows/],
+      [
+        probe([v({ profile: 'High 10', pixelFormat: 'yuv420p10le' }), a()]),
+        /profile High 10, pixel format yuv420p10le/,
+      ],
+      [probe([v({ profile: 'High 4:2:2', pixelFormat: 'yuv422p' }), a()]), /profile High 4:2:2/],
+      [probe([v({ height: undefined }), a()]), /unknown picture size/],
       [probe([v({ codec: 'hevc' }), a()]), /video codec hevc/],
       [probe([v({ codec: 'mjpeg', pixelFormat: 'yuvj420p' }), a('pcm_s16le')], { container: 'avi' }), /container avi/],
       [probe([v({ pixelFormat: 'yuv422p' }), a()]), /pixel format yuv422p/],

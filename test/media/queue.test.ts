@@ -81,7 +81,8 @@ describe('createMediaService', () => {
     const input = fixture('h264-aac-1080p.mp4');
     const probed = await svc.probe(input);
     if (!probed.ok) throw new Error(probed.error);
-    expect(svc.plan(probed.probe)).toMatchObject({ mode: 'transcode', reason: /height 1080 > 720/ });
+    // a 1080p browser-playable clip is remuxed; a forced transcode exercises the encoder lane
+    expect(svc.plan(probed.probe)).toMatchObject({ mode: 'remux' });
     const dir = tmpDir();
     const percents: number[] = [];
     const sha = createHash('sha256').update(readFileSync(input)).digest('hex');
@@ -90,13 +91,25 @@ describe('createMediaService', () => {
       input,
       output: path.join(dir, 'd.mp4'),
       probe: probed.probe,
+      plan: { mode: 'transcode', reason: 'forced by the test' },
       tags: { evidenceId: 'ev-1', originalSha256: sha },
     });
     let done = false;
     void job.finally(() => (done = true));
+    // a remux of the same clip meanwhile runs in its own lane and is done before the transcode is
+    const remux = await svc.derive({
+      input,
+      output: path.join(dir, 'r.mp4'),
+      probe: probed.probe,
+      tags: { evidenceId: 'ev-1', originalSha256: sha },
+    });
+    expect(remux.method).toBe('remux');
+    expect(remux.streamHashes?.original).toEqual(remux.streamHashes?.derivative);
+    expect(done).toBe(false);
+    expect(svc.queues.transcode.status().running).toHaveLength(1);
     while (!done) {
       await new Promise((r) => setTimeout(r, 40));
-      const running = svc.queue.status().running[0];
+      const running = svc.queues.transcode.status().running[0];
       if (!running) break;
       expect(running.label).toBe('ev-1');
       percents.push(running.percent);
@@ -106,7 +119,7 @@ describe('createMediaService', () => {
     expect(prov.madeBy).toBe('sealdock@node-a');
     expect(percents.some((p) => p > 0 && p <= 100)).toBe(true);
     expect(percents).toEqual([...percents].sort((a, b) => a - b));
-    expect(readdirSync(dir)).toEqual(['d.mp4']);
+    expect(readdirSync(dir).sort()).toEqual(['d.mp4', 'r.mp4']);
     expect(await svc.streamHashes(path.join(dir, 'd.mp4'))).toHaveLength(2);
   });
 
@@ -119,9 +132,10 @@ describe('createMediaService', () => {
       input,
       output: path.join(dir, 'd.mp4'),
       probe: probed.probe,
+      plan: { mode: 'transcode', reason: 'forced by the test' },
       tags: { evidenceId: 'ev-2', originalSha256: 'a'.repeat(64) },
       onProgress: (p) => {
-        if (p > 0) svc.queue.abortAll('daemon stopping');
+        if (p > 0) svc.queues.transcode.abortAll('daemon stopping');
       },
     });
     await expect(job).rejects.toMatchObject({ code: 'MEDIA_FAILED', message: /aborted: daemon stopping/ });

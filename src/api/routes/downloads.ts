@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ArchiveObjectRecord, EvidenceRecord } from '../../catalog/evidence-repo.js';
 import { SealdockError } from '../../errors.js';
 import { contentTypeOf } from '../../pipeline/stages.js';
-import { recordAccess } from '../access-log.js';
+import { actorOf, recordAccess } from '../access-log.js';
 import type { ApiDeps } from '../deps.js';
 import { contentDisposition } from '../disposition.js';
 import { etagMatches, ifRangeAllows, parseRange } from '../range.js';
@@ -70,6 +70,27 @@ function resolveTarget(
 
 const pick = (o: ArchiveObjectRecord) => ({ key: o.key, sha256: o.sha256, size: o.size });
 
+/**
+ * Asking to play an item brings its put-off transcode forward (media.transcode on-demand or
+ * off-peak). With no archived derivative yet, the answer is 503 + Retry-After and the progress.
+ */
+function pendingDerivative(
+  deps: ApiDeps,
+  request: FastifyRequest<{ Params: { id: string } }>,
+  objects: ArchiveObjectRecord[],
+): void {
+  const status = deps.requestDerivation(request.params.id, actorOf(request));
+  if (status.status === 'pending' && !objects.some((o) => o.kind === 'derivative')) {
+    throw new SealdockError(
+      'DERIVATIVE_PENDING',
+      status.waiting
+        ? `the playback copy of ${request.params.id} waits for ${status.waiting}`
+        : `the playback copy of ${request.params.id} is being made (${status.progress ?? 0} %); ask again shortly`,
+      { ...status },
+    );
+  }
+}
+
 export function downloadRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const serve =
     (kind: Kind) =>
@@ -89,7 +110,9 @@ export function downloadRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const { id } = request.params;
       const item = deps.repo.get(id);
       if (!item) throw new SealdockError('NOT_FOUND', `no evidence ${id}`);
-      const t = resolveTarget(item, deps.repo.archiveObjects(id), kind, request.query.revision);
+      const objects = deps.repo.archiveObjects(id);
+      if (kind === 'derivative' && request.query.revision === undefined) pendingDerivative(deps, request, objects);
+      const t = resolveTarget(item, objects, kind, request.query.revision);
       const etag = `"${t.sha256}"`;
       reply
         .header('accept-ranges', 'bytes')
