@@ -123,7 +123,7 @@ await archive.put(
     legalHold: false,
   },
 );
-repo.recordArchiveObject({
+repo.archiveObjects.record({
   key: bigKey,
   evidenceId: bigId,
   kind: 'original',

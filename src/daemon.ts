@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { RunningApi } from './api/server.js';
 import { createArchive } from './archive/index.js';
-import { startSegmentTimer } from './audit/segments.js';
+import { startSegmentTimer } from './usecases/audit-segments.js';
 import type { ArchiveBackend } from './archive/archive.js';
 import { catalogPath, openCatalog, type Db } from './catalog/db.js';
 import { DevicesRepo } from './catalog/devices-repo.js';

@@ -17,7 +17,7 @@ export interface AccessNote {
 
 export function recordAccess(deps: Pick<ApiDeps, 'repo'>, request: FastifyRequest, note: AccessNote): void {
   const { what, evidenceId, status, ...rest } = note;
-  deps.repo.appendAudit({
+  deps.repo.audit.append({
     actor: actorOf(request),
     action: 'access',
     evidenceId: evidenceId ?? null,
@@ -36,7 +36,7 @@ export function recordAccess(deps: Pick<ApiDeps, 'repo'>, request: FastifyReques
 }
 
 export function recordDenied(deps: Pick<ApiDeps, 'repo'>, request: FastifyRequest, status: number, why: string): void {
-  deps.repo.appendAudit({
+  deps.repo.audit.append({
     actor: actorOf(request),
     action: 'access-denied',
     evidenceId: null,

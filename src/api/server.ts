@@ -14,7 +14,6 @@ import { enforce, identify } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { OpenApiCollector } from './openapi.js';
 import { errorHandler, problem, problemSchema, sendProblem } from './problem.js';
-import { PlaybackTicketsRepo } from '../catalog/playback-tickets-repo.js';
 import { redactedRequest } from './playback.js';
 import { actionRoutes } from './routes/actions.js';
 import { adminRoutes } from './routes/admin.js';
@@ -90,7 +89,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
     if (request.url.length > api.maxUrlLength)
       throw new SealdockError('URI_TOO_LONG', `request target longer than ${api.maxUrlLength} characters`);
   });
-  const tickets = new PlaybackTicketsRepo(deps.repo.db);
+  const tickets = deps.repo.playbackTickets;
   app.addHook('onRequest', identify({ tokens: deps.tokens, tickets }));
   await app.register(rateLimit, {
     global: true,

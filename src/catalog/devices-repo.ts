@@ -1,7 +1,7 @@
 // Recorders and who carried them when: the collector (采集人) of a recording is the person bound
 // to its device at the recording time, not at the docking time.
 import type { Db } from './db.js';
-import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditLog } from './audit-repo.js';
 import type { Collector } from '../elements/types.js';
 import { SealdockError } from '../errors.js';
 import { nowIso } from '../util/time.js';

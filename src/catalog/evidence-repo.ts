@@ -1,10 +1,26 @@
 // Evidence rows, their archive objects and the dock files they came from. Every state change
 // is written together with its audit row in one transaction.
 import type { Db } from './db.js';
-import { AuditLog, type AuditEntry } from '../audit/audit-log.js';
+import { ArchiveObjectsRepo, type ArchiveObjectRecord } from './archive-objects-repo.js';
+import { AuditLog, type AuditEntry } from './audit-repo.js';
+import { AuditSegmentsRepo } from './audit-segments-repo.js';
+import { DockFilesRepo, type DockFileRecord } from './dock-files-repo.js';
+import { PlaybackTicketsRepo } from './playback-tickets-repo.js';
+import { ReportQueries } from './report-queries.js';
+import {
+  elementsColumn,
+  elementSourcesColumn,
+  missingColumn,
+  objectColumn,
+  readJson,
+  sidecarColumn,
+} from './json-columns.js';
 import type { ElementKey, Elements, ElementSources } from '../elements/types.js';
-import type { State } from '../pipeline/states.js';
+import { assertStateChange, type State } from '../pipeline/states.js';
 import { nowIso } from '../util/time.js';
+
+export type { ArchiveObjectRecord } from './archive-objects-repo.js';
+export type { DockFileRecord } from './dock-files-repo.js';
 
 export interface EvidenceRecord {
   id: string;
@@ -86,13 +102,13 @@ function fromRaw(r: RawEvidence): EvidenceRecord {
     attempts: r.attempts,
     nextAttemptAt: r.next_attempt_at,
     spoolPath: r.spool_path,
-    annotation: JSON.parse(r.annotation) as Elements,
-    sidecar: r.sidecar === null ? null : (JSON.parse(r.sidecar) as SidecarRecord),
-    elements: JSON.parse(r.elements) as Elements,
-    elementSources: JSON.parse(r.element_sources) as ElementSources,
-    missing: JSON.parse(r.missing) as ElementKey[],
-    media: r.media === null ? null : (JSON.parse(r.media) as unknown),
-    derivative: r.derivative === null ? null : (JSON.parse(r.derivative) as unknown),
+    annotation: readJson(elementsColumn, r.annotation, `evidence.annotation (${r.id})`) as Elements,
+    sidecar: readJson(sidecarColumn, r.sidecar, `evidence.sidecar (${r.id})`) as SidecarRecord | null,
+    elements: readJson(elementsColumn, r.elements, `evidence.elements (${r.id})`) as Elements,
+    elementSources: readJson(elementSourcesColumn, r.element_sources, `evidence.element_sources (${r.id})`),
+    missing: readJson(missingColumn, r.missing, `evidence.missing (${r.id})`),
+    media: readJson(objectColumn, r.media, `evidence.media (${r.id})`),
+    derivative: readJson(objectColumn, r.derivative, `evidence.derivative (${r.id})`),
     manifestRev: r.manifest_rev,
     manifestSha256: r.manifest_sha256,
     legalHold: r.legal_hold === 1,
@@ -184,37 +200,6 @@ export type NewEvidence = Pick<
   | 'missing'
 > & { spoolPath: string };
 
-export interface DockFileRecord {
-  id: number;
-  dockId: string;
-  relPath: string;
-  size: number;
-  mtimeMs: number;
-  /** inode and ctime at intake (null for pushed uploads): unchanged ⇒ the bytes are the ones archived */
-  ino: number | null;
-  ctimeMs: number | null;
-  sha256: string;
-  evidenceId: string;
-  deviceId: string | null;
-  seenAt: string;
-  releasedAt: string | null;
-  releaseAction: string | null;
-}
-
-export interface ArchiveObjectRecord {
-  key: string;
-  evidenceId: string | null;
-  kind: 'original' | 'manifest' | 'signature' | 'timestamp' | 'derivative' | 'audit';
-  sha256: string;
-  size: number;
-  versionId: string | null;
-  backendChecksum: string | null;
-  retainUntil: string | null;
-  legalHold: boolean;
-  storedAt: string;
-  verifiedAt: string | null;
-}
-
 export interface EvidenceFilter {
   caseNumber?: string | undefined;
   state?: State | undefined;
@@ -226,11 +211,40 @@ export interface EvidenceFilter {
   limit?: number | undefined;
 }
 
+type DockFileSeen = Omit<DockFileRecord, 'id' | 'evidenceId' | 'seenAt' | 'releasedAt' | 'releaseAction'>;
+
+/**
+ * The evidence table, and the way into the other tables of the catalog (one repository each).
+ * An item's state changes only in `update`, which checks it against the state machine.
+ */
 export class EvidenceRepo {
   readonly audit: AuditLog;
+  readonly dockFiles: DockFilesRepo;
+  readonly archiveObjects: ArchiveObjectsRepo;
+  readonly auditSegments: AuditSegmentsRepo;
+  readonly playbackTickets: PlaybackTicketsRepo;
+  readonly reports: ReportQueries;
 
-  constructor(readonly db: Db) {
+  constructor(private readonly db: Db) {
     this.audit = new AuditLog(db);
+    this.dockFiles = new DockFilesRepo(db, this.audit);
+    this.archiveObjects = new ArchiveObjectsRepo(db);
+    this.auditSegments = new AuditSegmentsRepo(db);
+    this.playbackTickets = new PlaybackTicketsRepo(db);
+    this.reports = new ReportQueries(db);
+  }
+
+  /**
+   * Reads the item and acts on what it is now, under the write lock: whatever `fn` writes
+   * (updates, audit rows) commits together, and nobody changes the item in between.
+   */
+  readModifyWrite<T>(id: string, fn: (current: EvidenceRecord | null) => T): T {
+    return this.db.transaction(() => fn(this.get(id))).immediate();
+  }
+
+  /** Throws when the catalog cannot answer (readiness). */
+  ping(): void {
+    this.db.prepare('SELECT 1').get();
   }
 
   get(id: string): EvidenceRecord | null {
@@ -244,11 +258,7 @@ export class EvidenceRepo {
   }
 
   /** A new item and the dock file it came from, with its audit row, all or nothing. */
-  insertReceived(
-    item: NewEvidence,
-    dockFile: Omit<DockFileRecord, 'id' | 'evidenceId' | 'seenAt' | 'releasedAt' | 'releaseAction'>,
-    actor: string,
-  ): EvidenceRecord {
+  insertReceived(item: NewEvidence, dockFile: DockFileSeen, actor: string): EvidenceRecord {
     return this.db
       .transaction(() => {
         const at = nowIso();
@@ -273,7 +283,7 @@ export class EvidenceRepo {
             JSON.stringify(item.missing),
             at,
           );
-        this.insertDockFile({ ...dockFile, evidenceId: item.id });
+        this.dockFiles.insert({ ...dockFile, evidenceId: item.id });
         this.audit.append({
           actor,
           action: 'received',
@@ -332,7 +342,7 @@ export class EvidenceRepo {
             nowIso(),
           );
         for (const o of objects) {
-          this.recordArchiveObject({
+          this.archiveObjects.record({
             key: o.key,
             evidenceId: r.id,
             kind: o.kind,
@@ -343,7 +353,7 @@ export class EvidenceRepo {
             retainUntil: r.retainUntil,
             legalHold: r.legalHold,
           });
-          if (o.hashed) this.markObjectVerified(o.key);
+          if (o.hashed) this.archiveObjects.markVerified(o.key);
         }
         this.audit.append({
           actor,
@@ -356,19 +366,15 @@ export class EvidenceRepo {
   }
 
   /** The same content docked again: remembered against the existing item, never a second item. */
-  recordRedock(
-    evidenceId: string,
-    dockFile: Omit<DockFileRecord, 'id' | 'evidenceId' | 'seenAt' | 'releasedAt' | 'releaseAction'>,
-    actor: string,
-  ): void {
+  recordRedock(evidenceId: string, dockFile: DockFileSeen, actor: string): void {
     this.db
       .transaction(() => {
         const identity =
           dockFile.ino !== null && dockFile.ctimeMs !== null
             ? { ino: dockFile.ino, ctimeMs: dockFile.ctimeMs }
             : undefined;
-        if (this.findDockFile(dockFile.dockId, dockFile.relPath, dockFile.size, dockFile.mtimeMs, identity)) return;
-        this.insertDockFile({ ...dockFile, evidenceId });
+        if (this.dockFiles.find(dockFile.dockId, dockFile.relPath, dockFile.size, dockFile.mtimeMs, identity)) return;
+        this.dockFiles.insert({ ...dockFile, evidenceId });
         this.audit.append({
           actor,
           action: 'redocked',
@@ -379,96 +385,18 @@ export class EvidenceRepo {
       .immediate();
   }
 
-  private insertDockFile(f: Omit<DockFileRecord, 'id' | 'seenAt' | 'releasedAt' | 'releaseAction'>): void {
-    this.db
-      .prepare(
-        `INSERT OR IGNORE INTO dock_files (dock_id, rel_path, size, mtime_ms, ino, ctime_ms, sha256, evidence_id, device_id, seen_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        f.dockId,
-        f.relPath,
-        f.size,
-        Math.trunc(f.mtimeMs),
-        f.ino,
-        f.ctimeMs === null ? null : Math.trunc(f.ctimeMs),
-        f.sha256,
-        f.evidenceId,
-        f.deviceId,
-        nowIso(),
-      );
-  }
-
   /**
-   * The dock file as already taken: same place, size and mtime, and (when known) the same inode
-   * and ctime — a recorder whose clock reset can write a new file with equal name, size and mtime.
+   * Applies a patch and (optionally) its audit row in one transaction. A change of state is
+   * checked against the state machine here, the one place where states change.
    */
-  findDockFile(
-    dockId: string,
-    relPath: string,
-    size: number,
-    mtimeMs: number,
-    identity?: { ino: number; ctimeMs: number },
-  ): DockFileRecord | null {
-    const rows = (
-      this.db
-        .prepare('SELECT * FROM dock_files WHERE dock_id = ? AND rel_path = ? AND size = ? AND mtime_ms = ?')
-        .all(dockId, relPath, size, Math.trunc(mtimeMs)) as Record<string, unknown>[]
-    ).map(dockFileFromRaw);
-    if (!identity) return rows[0] ?? null;
-    return rows.find((r) => r.ino === identity.ino && r.ctimeMs === Math.trunc(identity.ctimeMs)) ?? null;
-  }
-
-  /** The most recent dock file taken from this place (for a sidecar that arrives later). */
-  latestDockFileAt(dockId: string, relPath: string): DockFileRecord | null {
-    const r = this.db
-      .prepare('SELECT * FROM dock_files WHERE dock_id = ? AND rel_path = ? ORDER BY id DESC LIMIT 1')
-      .get(dockId, relPath) as Record<string, unknown> | undefined;
-    return r ? dockFileFromRaw(r) : null;
-  }
-
-  /** Items with a dock file still to release whose original is verified in the archive. */
-  releasable(limit: number): string[] {
-    return (
-      this.db
-        .prepare(
-          `SELECT DISTINCT df.evidence_id AS id FROM dock_files df
-           JOIN evidence e ON e.id = df.evidence_id
-           JOIN archive_objects ao ON ao.evidence_id = e.id AND ao.kind = 'original' AND ao.sha256 = e.sha256 AND ao.verified_at IS NOT NULL
-           WHERE df.released_at IS NULL LIMIT ?`,
-        )
-        .all(limit) as { id: string }[]
-    ).map((r) => r.id);
-  }
-
-  unreleasedDockFiles(evidenceId: string): DockFileRecord[] {
-    return (
-      this.db
-        .prepare('SELECT * FROM dock_files WHERE evidence_id = ? AND released_at IS NULL ORDER BY id')
-        .all(evidenceId) as Record<string, unknown>[]
-    ).map(dockFileFromRaw);
-  }
-
-  markDockFileReleased(file: DockFileRecord, action: 'kept' | 'deleted' | 'gone', actor: string): void {
-    this.db
-      .transaction(() => {
-        this.db
-          .prepare('UPDATE dock_files SET released_at = ?, release_action = ? WHERE id = ?')
-          .run(nowIso(), action, file.id);
-        this.audit.append({
-          actor,
-          action: 'dock-file-released',
-          evidenceId: file.evidenceId,
-          details: { dockId: file.dockId, relPath: file.relPath, release: action },
-        });
-      })
-      .immediate();
-  }
-
-  /** Applies a patch and (optionally) its audit row in one transaction. */
   update(id: string, patch: EvidencePatch, audit?: AuditEntry): EvidenceRecord {
     return this.db
       .transaction(() => {
+        if (patch.state !== undefined) {
+          const now = this.db.prepare('SELECT state, resume_state FROM evidence WHERE id = ?').get(id) as
+            { state: State; resume_state: State | null } | undefined;
+          if (now && now.state !== patch.state) assertStateChange(now.state, now.resume_state, patch.state);
+        }
         const sets: string[] = ['updated_at = ?'];
         const args: unknown[] = [nowIso()];
         for (const [k, v] of Object.entries(patch) as [keyof EvidencePatch, unknown][]) {
@@ -578,73 +506,4 @@ export class EvidenceRepo {
     const sql = `SELECT * FROM evidence ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY received_at, id LIMIT ?`;
     return (this.db.prepare(sql).all(...args, limit) as RawEvidence[]).map(fromRaw);
   }
-
-  recordArchiveObject(o: Omit<ArchiveObjectRecord, 'storedAt' | 'verifiedAt'>): void {
-    this.db
-      .prepare(
-        `INSERT INTO archive_objects (key, evidence_id, kind, sha256, size, version_id, backend_checksum, retain_until, legal_hold, stored_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT(key) DO UPDATE SET version_id = COALESCE(excluded.version_id, version_id),
-           backend_checksum = COALESCE(excluded.backend_checksum, backend_checksum)`,
-      )
-      .run(
-        o.key,
-        o.evidenceId,
-        o.kind,
-        o.sha256,
-        o.size,
-        o.versionId,
-        o.backendChecksum,
-        o.retainUntil,
-        o.legalHold ? 1 : 0,
-        nowIso(),
-      );
-  }
-
-  markObjectVerified(key: string): void {
-    this.db.prepare('UPDATE archive_objects SET verified_at = ? WHERE key = ?').run(nowIso(), key);
-  }
-
-  archiveObjects(evidenceId: string): ArchiveObjectRecord[] {
-    return (
-      this.db.prepare('SELECT * FROM archive_objects WHERE evidence_id = ? ORDER BY key').all(evidenceId) as Record<
-        string,
-        unknown
-      >[]
-    ).map((r) => ({
-      key: r.key as string,
-      evidenceId: r.evidence_id as string | null,
-      kind: r.kind as ArchiveObjectRecord['kind'],
-      sha256: r.sha256 as string,
-      size: r.size as number,
-      versionId: r.version_id as string | null,
-      backendChecksum: r.backend_checksum as string | null,
-      retainUntil: r.retain_until as string | null,
-      legalHold: r.legal_hold === 1,
-      storedAt: r.stored_at as string,
-      verifiedAt: r.verified_at as string | null,
-    }));
-  }
-
-  appendAudit(entry: AuditEntry): void {
-    this.audit.append(entry);
-  }
-}
-
-function dockFileFromRaw(r: Record<string, unknown>): DockFileRecord {
-  return {
-    id: r.id as number,
-    dockId: r.dock_id as string,
-    relPath: r.rel_path as string,
-    size: r.size as number,
-    mtimeMs: r.mtime_ms as number,
-    ino: r.ino as number | null,
-    ctimeMs: r.ctime_ms as number | null,
-    sha256: r.sha256 as string,
-    evidenceId: r.evidence_id as string,
-    deviceId: r.device_id as string | null,
-    seenAt: r.seen_at as string,
-    releasedAt: r.released_at as string | null,
-    releaseAction: r.release_action as string | null,
-  };
 }

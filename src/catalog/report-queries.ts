@@ -17,39 +17,6 @@ export interface YearReport {
   auditActions: { action: string; n: number }[];
 }
 
-/** A calendar year (UTC) in numbers. */
-export function yearReport(db: Db, year: number): YearReport {
-  const from = `${year}-01-01T00:00:00.000Z`;
-  const to = `${year + 1}-01-01T00:00:00.000Z`;
-  const q = <T>(sql: string) => db.prepare(sql).all(from, to) as T[];
-  const inYear = 'received_at >= ? AND received_at < ?';
-  const total = q<{ items: number; bytes: number | null }>(
-    `SELECT COUNT(*) AS items, SUM(size) AS bytes FROM evidence WHERE ${inYear}`,
-  )[0]!;
-  return {
-    year,
-    items: total.items,
-    bytes: total.bytes ?? 0,
-    cases: q<{ n: number }>(
-      `SELECT COUNT(DISTINCT json_extract(elements, '$.caseNumber')) AS n FROM evidence WHERE ${inYear}`,
-    )[0]!.n,
-    legalHolds: q<{ n: number }>(`SELECT COUNT(*) AS n FROM evidence WHERE legal_hold = 1 AND ${inYear}`)[0]!.n,
-    byMonth: q(
-      `SELECT substr(received_at, 1, 7) AS month, COUNT(*) AS items, SUM(size) AS bytes FROM evidence WHERE ${inYear} GROUP BY month ORDER BY month`,
-    ),
-    byState: q(`SELECT state, COUNT(*) AS items FROM evidence WHERE ${inYear} GROUP BY state ORDER BY state`),
-    byDock: q(
-      `SELECT dock_id AS dock, COUNT(*) AS items FROM evidence WHERE ${inYear} GROUP BY dock_id ORDER BY dock_id`,
-    ),
-    missingElements: q(
-      `SELECT j.value AS element, COUNT(*) AS items FROM evidence, json_each(evidence.missing) j WHERE ${inYear} GROUP BY j.value ORDER BY j.value`,
-    ),
-    auditActions: q(
-      `SELECT action, COUNT(*) AS n FROM audit_log WHERE at >= ? AND at < ? AND action IN ('access', 'access-denied', 'exported', 'verified', 'element-changed', 'legal-hold-set', 'legal-hold-released') GROUP BY action ORDER BY action`,
-    ),
-  };
-}
-
 export interface DayActivity {
   /** YYYY-MM-DD in the zone whose offset was given */
   day: string;
@@ -60,46 +27,84 @@ export interface DayActivity {
   backlog: number;
 }
 
-/**
- * Intake and backlog for `days` days ending today, days cut at a fixed UTC offset (the configured
- * zone's offset now: SQLite knows no time zones; a DST zone is off by an hour near its switch).
- */
-export function dailyActivity(db: Db, days: number, offsetMinutes: number, now: Date = new Date()): DayActivity[] {
-  const shift = `${offsetMinutes >= 0 ? '+' : ''}${offsetMinutes} minutes`;
-  const localDay = (d: Date) => new Date(d.getTime() + offsetMinutes * 60_000).toISOString().slice(0, 10);
-  const firstDay = localDay(new Date(now.getTime() - (days - 1) * 86_400_000));
-  const perDay = (sql: string) =>
-    new Map((db.prepare(sql).all(shift) as { day: string; n: number }[]).map((r) => [r.day, r.n]));
-  const received = perDay(
-    `SELECT substr(datetime(received_at, ?), 1, 10) AS day, COUNT(*) AS n FROM evidence GROUP BY day`,
-  );
-  const settled = perDay(
-    `SELECT day, COUNT(*) AS n FROM (
+/** The supervisors' aggregates (no table of their own: they read evidence, dock_files and audit_log). */
+export class ReportQueries {
+  constructor(private readonly db: Db) {}
+
+  /** A calendar year (UTC) in numbers. */
+  year(year: number): YearReport {
+    const from = `${year}-01-01T00:00:00.000Z`;
+    const to = `${year + 1}-01-01T00:00:00.000Z`;
+    const q = <T>(sql: string) => this.db.prepare(sql).all(from, to) as T[];
+    const inYear = 'received_at >= ? AND received_at < ?';
+    const total = q<{ items: number; bytes: number | null }>(
+      `SELECT COUNT(*) AS items, SUM(size) AS bytes FROM evidence WHERE ${inYear}`,
+    )[0]!;
+    return {
+      year,
+      items: total.items,
+      bytes: total.bytes ?? 0,
+      cases: q<{ n: number }>(
+        `SELECT COUNT(DISTINCT json_extract(elements, '$.caseNumber')) AS n FROM evidence WHERE ${inYear}`,
+      )[0]!.n,
+      legalHolds: q<{ n: number }>(`SELECT COUNT(*) AS n FROM evidence WHERE legal_hold = 1 AND ${inYear}`)[0]!.n,
+      byMonth: q(
+        `SELECT substr(received_at, 1, 7) AS month, COUNT(*) AS items, SUM(size) AS bytes FROM evidence WHERE ${inYear} GROUP BY month ORDER BY month`,
+      ),
+      byState: q(`SELECT state, COUNT(*) AS items FROM evidence WHERE ${inYear} GROUP BY state ORDER BY state`),
+      byDock: q(
+        `SELECT dock_id AS dock, COUNT(*) AS items FROM evidence WHERE ${inYear} GROUP BY dock_id ORDER BY dock_id`,
+      ),
+      missingElements: q(
+        `SELECT j.value AS element, COUNT(*) AS items FROM evidence, json_each(evidence.missing) j WHERE ${inYear} GROUP BY j.value ORDER BY j.value`,
+      ),
+      auditActions: q(
+        `SELECT action, COUNT(*) AS n FROM audit_log WHERE at >= ? AND at < ? AND action IN ('access', 'access-denied', 'exported', 'verified', 'element-changed', 'legal-hold-set', 'legal-hold-released') GROUP BY action ORDER BY action`,
+      ),
+    };
+  }
+
+  /**
+   * Intake and backlog for `days` days ending today, days cut at a fixed UTC offset (the configured
+   * zone's offset now: SQLite knows no time zones; a DST zone is off by an hour near its switch).
+   */
+  dailyActivity(days: number, offsetMinutes: number, now: Date = new Date()): DayActivity[] {
+    const shift = `${offsetMinutes >= 0 ? '+' : ''}${offsetMinutes} minutes`;
+    const localDay = (d: Date) => new Date(d.getTime() + offsetMinutes * 60_000).toISOString().slice(0, 10);
+    const firstDay = localDay(new Date(now.getTime() - (days - 1) * 86_400_000));
+    const perDay = (sql: string) =>
+      new Map((this.db.prepare(sql).all(shift) as { day: string; n: number }[]).map((r) => [r.day, r.n]));
+    const received = perDay(
+      `SELECT substr(datetime(received_at, ?), 1, 10) AS day, COUNT(*) AS n FROM evidence GROUP BY day`,
+    );
+    const settled = perDay(
+      `SELECT day, COUNT(*) AS n FROM (
        SELECT substr(datetime(MIN(at), ?), 1, 10) AS day FROM audit_log
        WHERE action IN ('archived', 'unplayable') AND evidence_id IS NOT NULL GROUP BY evidence_id
      ) GROUP BY day`,
-  );
-  let backlog = 0;
-  for (const [day, n] of received) if (day < firstDay) backlog += n;
-  for (const [day, n] of settled) if (day < firstDay) backlog -= n;
-  const out: DayActivity[] = [];
-  for (let i = days - 1; i >= 0; i--) {
-    const day = localDay(new Date(now.getTime() - i * 86_400_000));
-    const r = received.get(day) ?? 0;
-    const s = settled.get(day) ?? 0;
-    backlog += r - s;
-    out.push({ day, received: r, settled: s, backlog: Math.max(0, backlog) });
+    );
+    let backlog = 0;
+    for (const [day, n] of received) if (day < firstDay) backlog += n;
+    for (const [day, n] of settled) if (day < firstDay) backlog -= n;
+    const out: DayActivity[] = [];
+    for (let i = days - 1; i >= 0; i--) {
+      const day = localDay(new Date(now.getTime() - i * 86_400_000));
+      const r = received.get(day) ?? 0;
+      const s = settled.get(day) ?? 0;
+      backlog += r - s;
+      out.push({ day, received: r, settled: s, backlog: Math.max(0, backlog) });
+    }
+    return out;
   }
-  return out;
-}
 
-/** Each dock's newest dock file and how many of its files are not released yet. */
-export function dockActivity(db: Db): { dockId: string; lastSeenAt: string; files: number; unreleased: number }[] {
-  return db
-    .prepare(
-      `SELECT dock_id AS dockId, MAX(seen_at) AS lastSeenAt, COUNT(*) AS files,
+  /** Each dock's newest dock file and how many of its files are not released yet. */
+  dockActivity(): { dockId: string; lastSeenAt: string; files: number; unreleased: number }[] {
+    return this.db
+      .prepare(
+        `SELECT dock_id AS dockId, MAX(seen_at) AS lastSeenAt, COUNT(*) AS files,
               SUM(CASE WHEN released_at IS NULL THEN 1 ELSE 0 END) AS unreleased
        FROM dock_files GROUP BY dock_id ORDER BY dock_id`,
-    )
-    .all() as { dockId: string; lastSeenAt: string; files: number; unreleased: number }[];
+      )
+      .all() as { dockId: string; lastSeenAt: string; files: number; unreleased: number }[];
+  }
 }

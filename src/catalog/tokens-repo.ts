@@ -1,7 +1,7 @@
 // API tokens: `sdk_<id>_<secret>`. The id is public (it names the token in the audit log); only
 // a SHA-256 of the secret is stored, so a copy of the catalog cannot be used to call the API.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditLog } from './audit-repo.js';
 import { SealdockError } from '../errors.js';
 import { nowIso } from '../util/time.js';
 import type { Db } from './db.js';

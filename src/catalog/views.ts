@@ -1,6 +1,6 @@
 // The public JSON shape of an evidence item, shared by `sealdock show/list --json` and the API.
 import type { ArchiveObjectRecord, EvidenceRecord } from './evidence-repo.js';
-import type { AuditRow } from '../audit/audit-log.js';
+import type { AuditRow } from '../audit/chain.js';
 
 export interface EvidenceSummary {
   id: string;

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { catalogPath, openCatalog, type Db } from '../catalog/db.js';
 import { DevicesRepo } from '../catalog/devices-repo.js';
 import { EvidenceRepo } from '../catalog/evidence-repo.js';
+import { TokensRepo } from '../catalog/tokens-repo.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { SealdockError } from '../errors.js';
@@ -16,6 +17,7 @@ export interface CatalogHandle {
   db: Db;
   repo: EvidenceRepo;
   devices: DevicesRepo;
+  tokens: TokensRepo;
   close(): void;
 }
 
@@ -33,7 +35,13 @@ export function openCatalogFor(config: Config, opts: { mustExist?: boolean } = {
   }
   const db = openCatalog(file);
   const repo = new EvidenceRepo(db);
-  return { db, repo, devices: new DevicesRepo(db, repo.audit), close: () => db.close() };
+  return {
+    db,
+    repo,
+    devices: new DevicesRepo(db, repo.audit),
+    tokens: new TokensRepo(db, repo.audit),
+    close: () => db.close(),
+  };
 }
 
 /** Who did it, for the audit log: the operating-system user running the CLI. */

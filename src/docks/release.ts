@@ -16,23 +16,23 @@ export async function releaseDockFiles(
 ): Promise<void> {
   const item = deps.repo.get(evidenceId);
   if (!item) return;
-  const originalArchived = deps.repo
-    .archiveObjects(evidenceId)
+  const originalArchived = deps.repo.archiveObjects
+    .ofItem(evidenceId)
     .some((o) => o.kind === 'original' && o.verifiedAt && o.sha256 === item.sha256);
   if (!originalArchived)
     throw new Error(`refusing to release dock files of ${evidenceId}: original not verified in the archive`);
 
-  for (const file of deps.repo.unreleasedDockFiles(evidenceId)) {
+  for (const file of deps.repo.dockFiles.unreleasedOf(evidenceId)) {
     const dock = deps.config.docks.find((d) => d.id === file.dockId);
     const parts = splitRelPath(file.relPath);
     if (!dock || dock.release === 'keep' || !parts || file.relPath.startsWith('push/')) {
-      deps.repo.markDockFileReleased(file, 'kept', actor);
+      deps.repo.dockFiles.markReleased(file, 'kept', actor);
       continue;
     }
     const abs = path.join(dock.path, ...parts);
     const st = await fsp.lstat(abs).catch(() => null);
     if (!st) {
-      deps.repo.markDockFileReleased(file, 'gone', actor);
+      deps.repo.dockFiles.markReleased(file, 'gone', actor);
       continue;
     }
     // Same name, size and mtime is not enough to delete evidence: the bytes must be the archived ones.
@@ -49,7 +49,7 @@ export async function releaseDockFiles(
         { evidenceId, dockId: dock.id, relPath: file.relPath },
         'dock file changed since intake; kept, and it will be taken as new footage',
       );
-      deps.repo.markDockFileReleased(file, 'kept', actor);
+      deps.repo.dockFiles.markReleased(file, 'kept', actor);
       continue;
     }
     await fsp.unlink(abs);
@@ -63,7 +63,7 @@ export async function releaseDockFiles(
       deps.log.warn({ evidenceId, sidecar }, 'sidecar kept on the dock: rejected or changed since intake');
     // Some dock filesystems (SMB, FAT) cannot fsync a directory; the unlink stands regardless.
     await fsyncPath(path.dirname(abs)).catch(() => undefined);
-    deps.repo.markDockFileReleased(file, 'deleted', actor);
+    deps.repo.dockFiles.markReleased(file, 'deleted', actor);
     deps.log.info({ evidenceId, dockId: dock.id, relPath: file.relPath }, 'dock file deleted after verified archive');
   }
 }

@@ -69,7 +69,7 @@ export class IntakeService {
     try {
       const before = await fh.stat();
       identity = { ino: before.ino, ctimeMs: before.ctimeMs };
-      const known = repo.findDockFile(c.dock.id, c.relPath, c.size, c.mtimeMs, identity);
+      const known = repo.dockFiles.find(c.dock.id, c.relPath, c.size, c.mtimeMs, identity);
       if (known) return { kind: 'known', evidenceId: known.evidenceId };
       if (!before.isFile()) throw new SealdockError('BAD_INPUT', `${c.relPath} is not a regular file`);
       if (before.size !== c.size || before.mtimeMs !== c.mtimeMs)
@@ -218,7 +218,7 @@ export class IntakeService {
       throw err;
     }
     if (a.sidecar?.problems) {
-      repo.appendAudit({
+      repo.audit.append({
         actor: DAEMON_ACTOR,
         action: 'sidecar-rejected',
         evidenceId: id,

@@ -41,7 +41,7 @@ export async function archiveVerified(
   obj: ObjectToArchive,
   lock: LockTerms,
 ): Promise<void> {
-  const known = ctx.repo.archiveObjects(evidenceId).find((o) => o.key === obj.key);
+  const known = ctx.repo.archiveObjects.ofItem(evidenceId).find((o) => o.key === obj.key);
   if (known?.verifiedAt && known.sha256 === obj.sha256) return;
   const stored = await ctx.archive.put(obj.key, obj.source, {
     sha256: obj.sha256,
@@ -50,7 +50,7 @@ export async function archiveVerified(
     retainUntil: lock.retainUntil,
     legalHold: lock.legalHold,
   });
-  ctx.repo.recordArchiveObject({
+  ctx.repo.archiveObjects.record({
     key: obj.key,
     evidenceId,
     kind: obj.kind,
@@ -67,7 +67,7 @@ export async function archiveVerified(
       key: obj.key,
     });
   }
-  ctx.repo.markObjectVerified(obj.key);
+  ctx.repo.archiveObjects.markVerified(obj.key);
   ctx.log.debug(
     { evidenceId, key: obj.key, method: check.method, alreadyPresent: stored.alreadyPresent },
     'archived and verified',

@@ -5,7 +5,7 @@ import type { EvidenceRepo } from '../catalog/evidence-repo.js';
 import type { Config, DockConfig } from '../config/schema.js';
 import { SIDECAR_SUFFIX } from '../docks/names.js';
 import { DAEMON_ACTOR, readSidecarFile } from '../intake/intake-service.js';
-import { applyLateSidecar } from './annotate.js';
+import { applyLateSidecar } from '../usecases/annotate.js';
 
 /** Returns true when the item's elements changed (the pipeline should look for work). */
 export async function takeLateSidecar(
@@ -14,7 +14,7 @@ export async function takeLateSidecar(
   relPath: string,
   absPath: string,
 ): Promise<boolean> {
-  const footage = deps.repo.latestDockFileAt(dock.id, relPath.slice(0, -SIDECAR_SUFFIX.length));
+  const footage = deps.repo.dockFiles.latestAt(dock.id, relPath.slice(0, -SIDECAR_SUFFIX.length));
   if (!footage) return false; // footage not taken yet: its intake reads the sidecar itself
   const sidecar = await readSidecarFile(absPath, deps.config);
   if (!sidecar) return false;

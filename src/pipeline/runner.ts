@@ -126,8 +126,8 @@ export class PipelineRunner {
   private sweepReleases(): void {
     if (this.sweeping || this.stopped) return;
     const now = Date.now();
-    const ids = this.ctx.repo
-      .releasable(100)
+    const ids = this.ctx.repo.dockFiles
+      .releasableItems(100)
       .filter((id) => (this.releaseBackoff.get(id)?.at ?? 0) <= now && !this.inFlight.has(id));
     if (ids.length === 0) return;
     this.sweeping = (async () => {

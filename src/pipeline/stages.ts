@@ -9,6 +9,7 @@ import { DAEMON_ACTOR } from '../intake/intake-service.js';
 import type { StampTags } from '../media/types.js';
 import { formatIso6709 } from '../media/index.js';
 import { metrics } from '../metrics.js';
+import { contentTypeOf } from '../util/content-type.js';
 import { sha256File } from '../util/hash.js';
 import { archiveVerified, lockTermsFor } from './archiving.js';
 import { dockOf, type PipelineContext } from './context.js';
@@ -61,7 +62,7 @@ async function examine(ctx: PipelineContext, item: EvidenceRecord, file: string)
   const dock = dockOf(ctx.config, item.dockId);
   if (!media) {
     const outcome = await ctx.media.probe(file, { signal: ctx.signal });
-    const dockFile = ctx.repo.unreleasedDockFiles(item.id)[0];
+    const dockFile = ctx.repo.dockFiles.unreleasedOf(item.id)[0];
     const clock = item.deviceId ? (ctx.devices.get(item.deviceId)?.clockOffsetSeconds ?? null) : null;
     const probe = outcome.ok ? outcome.probe : null;
     media = {
@@ -72,18 +73,15 @@ async function examine(ctx: PipelineContext, item: EvidenceRecord, file: string)
   }
   // Re-read inside the transaction: an annotation may have landed while ffprobe ran.
   const probed = media;
-  return ctx.repo.db
-    .transaction(() => {
-      const current = ctx.repo.get(item.id)!;
-      const resolved = resolveItemElements(current, probed, { dock, devices: ctx.devices });
-      return ctx.repo.update(item.id, {
-        media: probed,
-        elements: resolved.elements,
-        elementSources: resolved.sources,
-        missing: resolved.missing,
-      });
-    })
-    .immediate();
+  return ctx.repo.readModifyWrite(item.id, (current) => {
+    const resolved = resolveItemElements(current!, probed, { dock, devices: ctx.devices });
+    return ctx.repo.update(item.id, {
+      media: probed,
+      elements: resolved.elements,
+      elementSources: resolved.sources,
+      missing: resolved.missing,
+    });
+  });
 }
 
 /** received → preserved: original + intake manifest archived and verified, then the dock released. */
@@ -239,32 +237,29 @@ export const archive: StageHandler = async (ctx, item) => {
   // in the same transaction as the transition): go round again for a newer revision.
   const sealedElements = JSON.stringify(elementsOfRevision(rev));
   const playable = Boolean((item.media as ItemMedia | null)?.probe);
-  const settled = ctx.repo.db
-    .transaction(() => {
-      const current = ctx.repo.get(item.id)!;
-      if (JSON.stringify(current.elements) !== sealedElements && (!playable || current.missing.length === 0)) {
-        ctx.repo.update(
-          item.id,
-          { state: 'deriving', retainUntil: lock.retainUntil.toISOString() },
-          {
-            actor: DAEMON_ACTOR,
-            action: 'deriving',
-            details: { from: 'sealed', reason: 'elements changed during derivation' },
-          },
-        );
-        return false;
-      }
-      moveTo(
-        ctx,
-        'archive',
-        item,
-        playable ? 'archived' : 'unplayable',
-        { retainUntil: lock.retainUntil.toISOString(), legalHold: lock.legalHold },
-        { revision: rev.revision },
+  const settled = ctx.repo.readModifyWrite(item.id, (current) => {
+    if (JSON.stringify(current!.elements) !== sealedElements && (!playable || current!.missing.length === 0)) {
+      ctx.repo.update(
+        item.id,
+        { state: 'deriving', retainUntil: lock.retainUntil.toISOString() },
+        {
+          actor: DAEMON_ACTOR,
+          action: 'deriving',
+          details: { from: 'sealed', reason: 'elements changed during derivation' },
+        },
       );
-      return true;
-    })
-    .immediate();
+      return false;
+    }
+    moveTo(
+      ctx,
+      'archive',
+      item,
+      playable ? 'archived' : 'unplayable',
+      { retainUntil: lock.retainUntil.toISOString(), legalHold: lock.legalHold },
+      { revision: rev.revision },
+    );
+    return true;
+  });
   if (!settled) return;
   await dropSpoolOriginal(ctx, item);
   await ctx.spool.removeItem(item.id);
@@ -328,25 +323,4 @@ async function ensureOriginalInSpool(ctx: PipelineContext, item: EvidenceRecord)
   const file = await ctx.spool.commitOriginal(temp);
   ctx.repo.update(item.id, { spoolPath: file });
   return file;
-}
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.mp4': 'video/mp4',
-  '.m4v': 'video/mp4',
-  '.mov': 'video/quicktime',
-  '.avi': 'video/x-msvideo',
-  '.mkv': 'video/x-matroska',
-  '.ts': 'video/mp2t',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.png': 'image/png',
-  '.m4a': 'audio/mp4',
-  '.aac': 'audio/aac',
-  '.mp3': 'audio/mpeg',
-  '.wav': 'audio/wav',
-  '.amr': 'audio/amr',
-};
-
-export function contentTypeOf(name: string): string {
-  return CONTENT_TYPES[path.extname(name).toLowerCase()] ?? 'application/octet-stream';
 }

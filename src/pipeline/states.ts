@@ -23,13 +23,20 @@ const STAGE_OF: Partial<Record<State, Stage>> = {
   sealed: 'archive',
 };
 
-/** Where each stage may lead on success. Anything else is a programming error, refused loudly. */
+/**
+ * Where each stage may lead on success. Anything else is a programming error, refused loudly.
+ * archive → deriving: the elements were amended while the revision was being made, so it goes
+ * round again for a newer revision.
+ */
 const ALLOWED: Record<Stage, readonly State[]> = {
   preserve: ['preserved'],
   classify: ['awaiting-annotation', 'deriving', 'unplayable'],
   derive: ['sealed'],
-  archive: ['archived', 'unplayable'],
+  archive: ['archived', 'unplayable', 'deriving'],
 };
+
+/** Settled states an amendment sends round again (see stateAfterAnnotation). */
+const AMENDABLE: readonly State[] = ['awaiting-annotation', 'archived', 'unplayable'];
 
 export function stageFor(state: State): Stage | null {
   return STAGE_OF[state] ?? null;
@@ -41,6 +48,28 @@ export function isState(value: string): value is State {
 
 export function assertTransition(stage: Stage, to: State): void {
   if (!ALLOWED[stage].includes(to)) throw new Error(`stage ${stage} may not lead to state ${to}`);
+}
+
+/**
+ * Every state change of every item, checked in one place (the catalog's update): a stage's own
+ * outcomes, a stage failing (to `failed`, remembering where to resume), a failed item's retry
+ * succeeding (as the stage of its resume state), and an amendment of a settled item.
+ */
+export function canChangeState(from: State, resumeState: State | null, to: State): boolean {
+  if (from === to) return true;
+  const at = from === 'failed' ? resumeState : from;
+  if (at === null) return false;
+  const stage = stageFor(at);
+  if (to === 'failed') return stage !== null;
+  if (stage && ALLOWED[stage].includes(to)) return true;
+  return AMENDABLE.includes(at) && to === stateAfterAnnotation(at, true);
+}
+
+export function assertStateChange(from: State, resumeState: State | null, to: State): void {
+  if (!canChangeState(from, resumeState, to))
+    throw new Error(
+      `state machine: ${from}${from === 'failed' ? ` (resume ${resumeState})` : ''} may not become ${to}`,
+    );
 }
 
 /**

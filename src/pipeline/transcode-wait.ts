@@ -88,21 +88,18 @@ export function requestDerivation(
   const brought =
     (seen.media as ItemMedia | null)?.waiting?.requestedAt === undefined &&
     (seen.media as ItemMedia | null)?.waiting !== undefined &&
-    ctx.repo.db
-      .transaction(() => {
-        const item = ctx.repo.get(id);
-        const media = item?.media as ItemMedia | null | undefined;
-        const waiting = media?.waiting;
-        if (!item || !media || !waiting || waiting.requestedAt || item.state !== 'deriving') return false;
-        const at = nowIso();
-        ctx.repo.update(
-          id,
-          { media: { ...media, waiting: { ...waiting, requestedAt: at, requestedBy: actor } }, nextAttemptAt: at },
-          { actor, action: 'derivation-requested', details: { waited: waiting.for, since: waiting.since } },
-        );
-        return true;
-      })
-      .immediate();
+    ctx.repo.readModifyWrite(id, (item) => {
+      const media = item?.media as ItemMedia | null | undefined;
+      const waiting = media?.waiting;
+      if (!item || !media || !waiting || waiting.requestedAt || item.state !== 'deriving') return false;
+      const at = nowIso();
+      ctx.repo.update(
+        id,
+        { media: { ...media, waiting: { ...waiting, requestedAt: at, requestedBy: actor } }, nextAttemptAt: at },
+        { actor, action: 'derivation-requested', details: { waited: waiting.for, since: waiting.since } },
+      );
+      return true;
+    });
   if (brought) wake();
   const item = brought ? ctx.repo.get(id)! : seen;
   const state = item.state === 'failed' ? (item.resumeState ?? item.state) : item.state;

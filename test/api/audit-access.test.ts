@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditRowHash } from '../../src/audit/audit-log.js';
-import { listSegments, verifyAuditSegments, writeAuditSegments } from '../../src/audit/segments.js';
+import { auditRowHash } from '../../src/audit/chain.js';
+import { verifyAuditSegments, writeAuditSegments } from '../../src/usecases/audit-segments.js';
 import type { EvidenceRecord } from '../../src/catalog/evidence-repo.js';
 import { COMPLETE_SIDECAR, makeHarness, uniqueClip, type Harness } from './harness.js';
 
@@ -110,9 +110,11 @@ describe('access audit', () => {
       verify: (c: Buffer, p: Buffer, t: Buffer | undefined, e: string | undefined) =>
         h.seal.verify(c, p, t, { expectedCertificateSha256: e }),
     };
-    expect(await verifyAuditSegments({ db: h.db, archive: h.archive, verifier })).toEqual({
+    expect(
+      await verifyAuditSegments({ audit: h.repo.audit, segments: h.repo.auditSegments, archive: h.archive, verifier }),
+    ).toEqual({
       ok: true,
-      segments: listSegments(h.db).length,
+      segments: h.repo.auditSegments.list().length,
       problems: [],
     });
 
@@ -161,7 +163,12 @@ describe('access audit', () => {
       evil.close();
     }
     expect(h.repo.audit.verify().ok).toBe(true); // the chain alone is fooled…
-    const after = await verifyAuditSegments({ db: h.db, archive: h.archive, verifier });
+    const after = await verifyAuditSegments({
+      audit: h.repo.audit,
+      segments: h.repo.auditSegments,
+      archive: h.archive,
+      verifier,
+    });
     expect(after.ok).toBe(false); // …the sealed segment is not
     expect(after.problems.map((p) => p.problem).join('\n')).toContain('no longer carries the sealed hash');
   });

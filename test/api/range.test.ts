@@ -25,7 +25,7 @@ function rangeSuite(label: string, archiveFactory: (() => ArchiveBackend) | unde
       sidecar: COMPLETE_SIDECAR,
       states: ['archived'],
     });
-    const key = h.repo.archiveObjects(item.id).find((o) => o.kind === 'original')!.key;
+    const key = h.repo.archiveObjects.ofItem(item.id).find((o) => o.kind === 'original')!.key;
     bytes = await archived(h.archive, key);
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(item.sha256);
     headers = { authorization: `Bearer ${h.token('auditor')}`, 'x-access-reason': encodeURIComponent('复核 range') };

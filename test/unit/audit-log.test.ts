@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { AuditLog, GENESIS_HASH } from '../../src/audit/audit-log.js';
+import { AuditLog, GENESIS_HASH } from '../../src/catalog/audit-repo.js';
 import { openCatalog } from '../../src/catalog/db.js';
 
 function freshCatalog() {

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { assertTransition, retryDelayMs, stageFor, stateAfterAnnotation, STATES } from '../../src/pipeline/states.js';
+import {
+  assertStateChange,
+  assertTransition,
+  canChangeState,
+  retryDelayMs,
+  stageFor,
+  stateAfterAnnotation,
+  STATES,
+} from '../../src/pipeline/states.js';
 
 describe('state machine', () => {
   it('names the work each state waits for', () => {
@@ -17,6 +25,20 @@ describe('state machine', () => {
     expect(() => assertTransition('preserve', 'archived')).toThrow(/may not lead/);
     expect(() => assertTransition('classify', 'sealed')).toThrow();
     expect(() => assertTransition('archive', 'unplayable')).not.toThrow();
+  });
+
+  it('allows exactly the state changes the pipeline makes, from one table', () => {
+    expect(canChangeState('received', null, 'preserved')).toBe(true);
+    expect(canChangeState('sealed', null, 'deriving')).toBe(true); // amended during derivation
+    expect(canChangeState('archived', null, 'deriving')).toBe(true); // amendment
+    expect(canChangeState('unplayable', null, 'deriving')).toBe(true);
+    expect(canChangeState('deriving', null, 'failed')).toBe(true);
+    expect(canChangeState('failed', 'deriving', 'sealed')).toBe(true); // retry succeeded
+    expect(canChangeState('failed', 'deriving', 'archived')).toBe(false);
+    expect(canChangeState('received', null, 'archived')).toBe(false);
+    expect(canChangeState('archived', null, 'received')).toBe(false);
+    expect(canChangeState('awaiting-annotation', null, 'failed')).toBe(false); // no stage runs there
+    expect(() => assertStateChange('preserved', null, 'sealed')).toThrow(/may not become sealed/);
   });
 
   it('sends settled items round for a new revision when elements change, leaves in-flight ones alone', () => {

@@ -1,8 +1,8 @@
 // Acting on one item: re-verify it against the archive; annotate it (admin).
 import type { FastifyInstance } from 'fastify';
-import { annotate } from '../../pipeline/annotate.js';
+import { annotate } from '../../usecases/annotate.js';
 import { SealdockError } from '../../errors.js';
-import { expectationOf, verifyEvidence } from '../../verify/verify-evidence.js';
+import { expectationOf, verifyEvidence } from '../../usecases/verify-evidence.js';
 import { actorOf, recordAccess } from '../access-log.js';
 import type { ApiDeps } from '../deps.js';
 import { decodeReason } from '../reason.js';

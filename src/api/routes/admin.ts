@@ -3,8 +3,7 @@
 // per day, the yearly report (`sealdock report`), legal hold (`hold|release`) and retention
 // (`retain`), through the same use cases.
 import type { FastifyInstance } from 'fastify';
-import { extendItemRetention, setItemLegalHold } from '../../archive/holds.js';
-import { dailyActivity, dockActivity, yearReport } from '../../catalog/report-queries.js';
+import { extendItemRetention, setItemLegalHold } from '../../usecases/holds.js';
 import { isoWithOffset } from '../../elements/validate.js';
 import { SealdockError } from '../../errors.js';
 import { readStatus } from '../../status.js';
@@ -35,7 +34,7 @@ export function adminRoutes(app: FastifyInstance, deps: ApiDeps): void {
     async () => {
       const status = readStatus(deps.config, deps.repo);
       const seal = (status.daemon.seal ?? null) as { notAfter?: string } | null;
-      const docks = new Map(dockActivity(deps.repo.db).map((d) => [d.dockId, d]));
+      const docks = new Map(deps.repo.reports.dockActivity().map((d) => [d.dockId, d]));
       return {
         ...status,
         archive: { backend: deps.config.archive.backend, ...(await archiveCheck()) },
@@ -74,7 +73,7 @@ export function adminRoutes(app: FastifyInstance, deps: ApiDeps): void {
     },
     async (request) => {
       const timezone = consoleTimezone(deps.config);
-      return { timezone, days: dailyActivity(deps.repo.db, request.query.days, zoneOffsetMinutes(timezone)) };
+      return { timezone, days: deps.repo.reports.dailyActivity(request.query.days, zoneOffsetMinutes(timezone)) };
     },
   );
 
@@ -93,7 +92,7 @@ export function adminRoutes(app: FastifyInstance, deps: ApiDeps): void {
         response: { 200: loose, ...errorResponses },
       },
     },
-    async (request) => yearReport(deps.repo.db, request.query.year),
+    async (request) => deps.repo.reports.year(request.query.year),
   );
 
   app.put<{ Params: { id: string }; Body: { hold: boolean; reason?: string } }>(

@@ -139,7 +139,7 @@ export function dockRoutes(app: FastifyInstance, deps: ApiDeps): void {
       deps.wake();
       const id = result.kind === 'new' ? result.evidence.id : result.kind === 'changed' ? null : result.evidenceId;
       // Custody: which token pushed it, from where (the intake row itself names the daemon).
-      deps.repo.appendAudit({
+      deps.repo.audit.append({
         actor: actorOf(request),
         action: 'pushed',
         evidenceId: id,

@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ArchiveObjectRecord, EvidenceRecord } from '../../catalog/evidence-repo.js';
 import { SealdockError } from '../../errors.js';
-import { contentTypeOf } from '../../pipeline/stages.js';
+import { contentTypeOf } from '../../util/content-type.js';
 import { actorOf, recordAccess } from '../access-log.js';
 import type { ApiDeps } from '../deps.js';
 import { contentDisposition } from '../disposition.js';
@@ -110,7 +110,7 @@ export function downloadRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const { id } = request.params;
       const item = deps.repo.get(id);
       if (!item) throw new SealdockError('NOT_FOUND', `no evidence ${id}`);
-      const objects = deps.repo.archiveObjects(id);
+      const objects = deps.repo.archiveObjects.ofItem(id);
       if (kind === 'derivative' && request.query.revision === undefined) pendingDerivative(deps, request, objects);
       const t = resolveTarget(item, objects, kind, request.query.revision);
       const etag = `"${t.sha256}"`;

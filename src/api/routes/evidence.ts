@@ -118,7 +118,7 @@ export function evidenceRoutes(app: FastifyInstance, deps: ApiDeps): void {
       if (!item) throw new SealdockError('NOT_FOUND', `no evidence ${id}`);
       // Custody is what happened to the evidence; reads of it are listed by GET /audit?evidenceId=.
       const custody = deps.repo.audit.list({ evidenceId: id, limit: 10_000 }).filter((r) => r.action !== 'access');
-      const body = detail(item, deps.repo.archiveObjects(id), custody);
+      const body = detail(item, deps.repo.archiveObjects.ofItem(id), custody);
       recordAccess(deps, request, { what: 'detail', evidenceId: id, status: 200 });
       return body;
     },

@@ -35,10 +35,9 @@ export function archiveProbe(deps: Pick<ApiDeps, 'repo' | 'archive'>): () => Pro
   // head() of a real key proves the archive answers and we may read it; never checkReady(), which
   // on the local backend clears temp files a running archive stage may be writing.
   return cached(5_000, 2_000, async () => {
-    const row = deps.repo.db.prepare('SELECT key FROM archive_objects ORDER BY stored_at DESC LIMIT 1').get() as
-      { key: string } | undefined;
-    const info = await deps.archive.head(row?.key ?? 'readyz-probe');
-    if (row && !info) throw new Error(`archived object ${row.key} is not there`);
+    const key = deps.repo.archiveObjects.newestKey();
+    const info = await deps.archive.head(key ?? 'readyz-probe');
+    if (key && !info) throw new Error(`archived object ${key} is not there`);
   });
 }
 
@@ -79,7 +78,7 @@ export function healthRoutes(app: FastifyInstance, deps: ApiDeps): void {
     async (_request, reply) => {
       let catalog: Check;
       try {
-        deps.repo.db.prepare('SELECT 1').get();
+        deps.repo.ping();
         catalog = { ok: true };
       } catch (err) {
         catalog = { ok: false, detail: errorMessage(err) };

@@ -40,7 +40,7 @@ export function playbackRoutes(app: FastifyInstance, deps: ApiDeps, tickets: Pla
       const { id } = request.params;
       const item = deps.repo.get(id);
       if (!item) throw new SealdockError('NOT_FOUND', `no evidence ${id}`);
-      if (!deps.repo.archiveObjects(id).some((o) => o.kind === 'derivative'))
+      if (!deps.repo.archiveObjects.ofItem(id).some((o) => o.kind === 'derivative'))
         throw new SealdockError('NOT_FOUND', `${id} has no archived playback copy (state ${item.state})`);
       const { ticket, record } = tickets.issue({
         tokenId: request.principal!.id,

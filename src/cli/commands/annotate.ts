@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { summarize } from '../../catalog/views.js';
-import { annotate } from '../../pipeline/annotate.js';
+import { annotate } from '../../usecases/annotate.js';
 import { SealdockError } from '../../errors.js';
 import { cliActor, cliConfig, openCatalogFor, type GlobalOptions } from '../context.js';
 import { printJson, printLines } from '../output.js';

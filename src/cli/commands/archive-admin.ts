@@ -1,8 +1,8 @@
 // hold, release, retain, reindex: what an archive admin does to archived items.
 import type { Command } from 'commander';
 import { createArchive } from '../../archive/index.js';
-import { extendItemRetention, setItemLegalHold } from '../../archive/holds.js';
-import { reindex } from '../../catalog/reindex.js';
+import { extendItemRetention, setItemLegalHold } from '../../usecases/holds.js';
+import { reindex } from '../../usecases/reindex.js';
 import { sealConfigOf } from '../../config/adapters.js';
 import { isoWithOffset } from '../../elements/validate.js';
 import { SealdockError } from '../../errors.js';

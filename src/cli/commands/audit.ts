@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { createArchive } from '../../archive/index.js';
-import { listSegments, verifyAuditSegments } from '../../audit/segments.js';
-import type { Db } from '../../catalog/db.js';
+import type { EvidenceRepo } from '../../catalog/evidence-repo.js';
 import { sealConfigOf } from '../../config/adapters.js';
 import type { Config } from '../../config/schema.js';
 import { createSealVerifier } from '../../seal/verifier.js';
+import { verifyAuditSegments } from '../../usecases/audit-segments.js';
 import { EXIT_VERIFY_FAILED } from '../exit-codes.js';
 import { cliConfig, openCatalogFor, type GlobalOptions } from '../context.js';
 import { printJson, printTable } from '../output.js';
@@ -52,8 +52,8 @@ export function registerAudit(program: Command, globals: () => GlobalOptions): v
       const cat = openCatalogFor(config);
       try {
         const chain = cat.repo.audit.verify();
-        // Sealed, archived segments (src/audit/segments.ts): their seals, and that the catalog still agrees with them.
-        const segments = await verifyArchivedSegments(config, cat.db);
+        // Sealed, archived segments (src/usecases/audit-segments.ts): their seals, and that the catalog still agrees with them.
+        const segments = await verifyArchivedSegments(config, cat.repo);
         const result = { ...chain, ok: chain.ok && segments.ok, segments };
         if (!o.json)
           for (const p of segments.problems)
@@ -77,11 +77,16 @@ export function registerAudit(program: Command, globals: () => GlobalOptions): v
     });
 }
 
-async function verifyArchivedSegments(config: Config, db: Db) {
-  if (listSegments(db).length === 0) return { ok: true, segments: 0, problems: [] };
+async function verifyArchivedSegments(config: Config, repo: EvidenceRepo) {
+  if (repo.auditSegments.list().length === 0) return { ok: true, segments: 0, problems: [] };
   const archive = await createArchive(config);
   try {
-    return await verifyAuditSegments({ db, archive, verifier: createSealVerifier(sealConfigOf(config)) });
+    return await verifyAuditSegments({
+      audit: repo.audit,
+      segments: repo.auditSegments,
+      archive,
+      verifier: createSealVerifier(sealConfigOf(config)),
+    });
   } finally {
     await archive.close();
   }

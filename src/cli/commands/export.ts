@@ -82,7 +82,7 @@ export function registerExport(program: Command, globals: () => GlobalOptions): 
         const index = [];
         for (const item of items) {
           const files = [];
-          for (const obj of cat.repo.archiveObjects(item.id)) {
+          for (const obj of cat.repo.archiveObjects.ofItem(item.id)) {
             const rel = obj.key; // evidence/<id>/…: the archive layout, already safe as a path
             const got = await copyOut(archive, obj.key, path.join(out, ...rel.split('/')));
             if (got.sha256 !== obj.sha256 || got.size !== obj.size)
@@ -99,7 +99,7 @@ export function registerExport(program: Command, globals: () => GlobalOptions): 
             manifestRevision: item.manifestRev,
             files,
           });
-          cat.repo.appendAudit({
+          cat.repo.audit.append({
             actor,
             action: 'exported',
             evidenceId: item.id,

@@ -1,7 +1,6 @@
 // `sealdock report --year Y`: the year in numbers, for supervisors: what came in, what is still
 // missing elements, what is held, who looked at evidence how often.
 import type { Command } from 'commander';
-import { yearReport } from '../../catalog/report-queries.js';
 import { SealdockError } from '../../errors.js';
 import { cliConfig, openCatalogFor, type GlobalOptions } from '../context.js';
 import { printJson, printLines, printTable } from '../output.js';
@@ -18,7 +17,7 @@ export function registerReport(program: Command, globals: () => GlobalOptions): 
         throw new SealdockError('USAGE', '--year must be a year such as 2026');
       const cat = openCatalogFor(cliConfig(globals()));
       try {
-        const report = yearReport(cat.db, year);
+        const report = cat.repo.reports.year(year);
         const { byMonth, byState, missingElements: missing, auditActions: audit, cases, legalHolds: held } = report;
         if (o.json) return printJson(report);
         printLines([

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { TokensRepo, ROLES, parseExpiry, type Role } from '../../catalog/tokens-repo.js';
+import { ROLES, parseExpiry, type Role } from '../../catalog/tokens-repo.js';
 import { SealdockError } from '../../errors.js';
 import { cliActor, cliConfig, openCatalogFor, type GlobalOptions } from '../context.js';
 import { printJson, printTable } from '../output.js';
@@ -24,7 +24,7 @@ export function registerTokens(program: Command, globals: () => GlobalOptions): 
       const expiresAt = o.expires === undefined ? undefined : parseExpiry(o.expires);
       const cat = openCatalogFor(config, { mustExist: false });
       try {
-        const repo = new TokensRepo(cat.db, cat.repo.audit);
+        const repo = cat.tokens;
         const { token, record } = repo.create(
           { role: o.role as Role, label: o.label, dockId: o.dock, expiresAt },
           cliActor(),
@@ -46,7 +46,7 @@ export function registerTokens(program: Command, globals: () => GlobalOptions): 
     .action((o: { json?: boolean }) => {
       const cat = openCatalogFor(cliConfig(globals()), { mustExist: false });
       try {
-        const list = new TokensRepo(cat.db, cat.repo.audit).list();
+        const list = cat.tokens.list();
         if (o.json) return printJson(list);
         const now = Date.now();
         printTable(
@@ -73,7 +73,7 @@ export function registerTokens(program: Command, globals: () => GlobalOptions): 
     .action((id: string, o: { json?: boolean }) => {
       const cat = openCatalogFor(cliConfig(globals()));
       try {
-        const t = new TokensRepo(cat.db, cat.repo.audit).revoke(id, cliActor());
+        const t = cat.tokens.revoke(id, cliActor());
         if (o.json) return printJson(t);
         process.stdout.write(`token ${t.id} revoked at ${t.revokedAt}\n`);
       } finally {

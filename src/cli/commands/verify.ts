@@ -3,7 +3,7 @@ import { createArchive } from '../../archive/index.js';
 import { sealConfigOf } from '../../config/adapters.js';
 import { SealdockError } from '../../errors.js';
 import { createSealVerifier } from '../../seal/verifier.js';
-import { expectationOf, verifyEvidence, type EvidenceVerification } from '../../verify/verify-evidence.js';
+import { expectationOf, verifyEvidence, type EvidenceVerification } from '../../usecases/verify-evidence.js';
 import { cliActor, cliConfig, openCatalogFor, type GlobalOptions } from '../context.js';
 import { EXIT_VERIFY_FAILED } from '../exit-codes.js';
 import { printJson, printLines } from '../output.js';
@@ -48,7 +48,7 @@ export function registerVerify(program: Command, globals: () => GlobalOptions): 
             continue;
           }
           const v = await verifyEvidence({ archive, verifier }, each, expectationOf(item));
-          cat.repo.appendAudit({
+          cat.repo.audit.append({
             actor: cliActor(),
             action: 'verified',
             evidenceId: each,

@@ -7,9 +7,9 @@ import type { Config } from '../config/schema.js';
 import { elementChanges } from '../elements/resolve.js';
 import { validateElements } from '../elements/validate.js';
 import { SealdockError } from '../errors.js';
-import { dockOf } from './context.js';
-import { resolveItemElements, type ItemMedia } from './item-elements.js';
-import { stateAfterAnnotation } from './states.js';
+import { dockOf } from '../pipeline/context.js';
+import { resolveItemElements, type ItemMedia } from '../pipeline/item-elements.js';
+import { stateAfterAnnotation } from '../pipeline/states.js';
 
 export interface AnnotationResult {
   item: EvidenceRecord;
@@ -54,7 +54,7 @@ export function applyLateSidecar(
   const item = deps.repo.get(id);
   if (!item || (item.sidecar?.sha256 && item.sidecar.sha256 === sidecar.sha256)) return null;
   if (sidecar.problems) {
-    deps.repo.appendAudit({
+    deps.repo.audit.append({
       actor,
       action: 'sidecar-rejected',
       evidenceId: id,
@@ -81,37 +81,34 @@ function applySourceChange(
   reason: string | null,
   cause: 'annotation' | 'sidecar',
 ): AnnotationResult {
-  return deps.repo.db
-    .transaction(() => {
-      const item = deps.repo.get(id);
-      if (!item) throw new SealdockError('NOT_FOUND', `no evidence ${JSON.stringify(id)}`);
-      const patch = patchOf(item);
-      const resolved = resolveItemElements({ ...item, ...patch }, item.media as ItemMedia | null, {
-        dock: dockOf(deps.config, item.dockId),
-        devices: deps.devices,
+  return deps.repo.readModifyWrite(id, (item) => {
+    if (!item) throw new SealdockError('NOT_FOUND', `no evidence ${JSON.stringify(id)}`);
+    const patch = patchOf(item);
+    const resolved = resolveItemElements({ ...item, ...patch }, item.media as ItemMedia | null, {
+      dock: dockOf(deps.config, item.dockId),
+      devices: deps.devices,
+    });
+    const changes = elementChanges(item.elements, resolved.elements);
+    const state = changes.length ? stateAfterAnnotation(item.state, resolved.missing.length === 0) : item.state;
+    for (const c of changes) {
+      deps.repo.audit.append({
+        actor,
+        action: 'element-changed',
+        evidenceId: id,
+        details: {
+          element: c.key,
+          old: c.old,
+          new: c.new,
+          source: resolved.sources[c.key] ?? null,
+          ...(reason ? { reason } : {}),
+        },
       });
-      const changes = elementChanges(item.elements, resolved.elements);
-      const state = changes.length ? stateAfterAnnotation(item.state, resolved.missing.length === 0) : item.state;
-      for (const c of changes) {
-        deps.repo.appendAudit({
-          actor,
-          action: 'element-changed',
-          evidenceId: id,
-          details: {
-            element: c.key,
-            old: c.old,
-            new: c.new,
-            source: resolved.sources[c.key] ?? null,
-            ...(reason ? { reason } : {}),
-          },
-        });
-      }
-      const updated = deps.repo.update(
-        id,
-        { ...patch, elements: resolved.elements, elementSources: resolved.sources, missing: resolved.missing, state },
-        state !== item.state ? { actor, action: state, details: { from: item.state, reason: cause } } : undefined,
-      );
-      return { item: updated, changes };
-    })
-    .immediate();
+    }
+    const updated = deps.repo.update(
+      id,
+      { ...patch, elements: resolved.elements, elementSources: resolved.sources, missing: resolved.missing, state },
+      state !== item.state ? { actor, action: state, details: { from: item.state, reason: cause } } : undefined,
+    );
+    return { item: updated, changes };
+  });
 }

@@ -1,9 +1,9 @@
 // Legal hold and retention for every archived object of an item. A hold keeps an item beyond
 // its retention (永久保存 when used as evidence); retention only ever moves later. Both are
 // recorded in the audit log with who and why.
+import type { ArchiveBackend } from '../archive/archive.js';
 import type { EvidenceRepo } from '../catalog/evidence-repo.js';
 import { SealdockError } from '../errors.js';
-import type { ArchiveBackend } from './archive.js';
 
 export async function setItemLegalHold(
   deps: { archive: ArchiveBackend; repo: EvidenceRepo },
@@ -14,7 +14,7 @@ export async function setItemLegalHold(
 ): Promise<{ objects: number }> {
   const item = deps.repo.get(id);
   if (!item) throw new SealdockError('NOT_FOUND', `no evidence ${JSON.stringify(id)}`);
-  const objects = deps.repo.archiveObjects(id);
+  const objects = deps.repo.archiveObjects.ofItem(id);
   if (objects.length === 0)
     throw new SealdockError('CONFLICT', `${id} has nothing in the archive yet; try again once it is preserved`);
   // Flag first, so objects archived from now on get the hold too; then the archived ones.
@@ -28,7 +28,7 @@ export async function setItemLegalHold(
     },
   );
   for (const o of objects) await deps.archive.setLegalHold(o.key, on);
-  deps.repo.db.prepare('UPDATE archive_objects SET legal_hold = ? WHERE evidence_id = ?').run(on ? 1 : 0, id);
+  deps.repo.archiveObjects.setItemLegalHold(id, on);
   return { objects: objects.length };
 }
 
@@ -48,14 +48,10 @@ export async function extendItemRetention(
       `${id} is already retained until ${item.retainUntil}; retention is never shortened`,
     );
   }
-  const objects = deps.repo.archiveObjects(id);
+  const objects = deps.repo.archiveObjects.ofItem(id);
   for (const o of objects) await deps.archive.extendRetention(o.key, until);
   const iso = until.toISOString();
-  deps.repo.db
-    .prepare(
-      'UPDATE archive_objects SET retain_until = ? WHERE evidence_id = ? AND (retain_until IS NULL OR retain_until < ?)',
-    )
-    .run(iso, id, iso);
+  deps.repo.archiveObjects.extendItemRetention(id, iso);
   deps.repo.update(
     id,
     { retainUntil: iso },

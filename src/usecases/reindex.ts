@@ -8,8 +8,8 @@ import type { Manifest } from '../seal/manifest.js';
 import { ELEMENT_KEYS, type Elements } from '../elements/types.js';
 import type { State } from '../pipeline/states.js';
 import { sha256Hex } from '../util/hash.js';
-import { verifyEvidence } from '../verify/verify-evidence.js';
-import type { EvidenceRepo } from './evidence-repo.js';
+import type { EvidenceRepo } from '../catalog/evidence-repo.js';
+import { verifyEvidence } from './verify-evidence.js';
 
 export interface ReindexReport {
   scanned: number;

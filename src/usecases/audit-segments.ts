@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import type { ArchiveBackend } from '../archive/archive.js';
 import { archiveKeys } from '../archive/keys.js';
 import { retainUntil } from '../archive/retention.js';
-import type { Db } from '../catalog/db.js';
+import type { AuditLog } from '../catalog/audit-repo.js';
+import type { AuditSegmentsRepo, SegmentRecord } from '../catalog/audit-segments-repo.js';
 import type { EvidenceRepo } from '../catalog/evidence-repo.js';
 import { errorMessage } from '../errors.js';
 import type { SealVerifier } from '../seal/verifier.js';
@@ -13,20 +14,13 @@ import type { SealOutput } from '../seal/types.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { sha256Hex } from '../util/hash.js';
 import { nowIso } from '../util/time.js';
-import { auditRowHash, GENESIS_HASH, type AuditRow } from './audit-log.js';
+import { auditRowHash, GENESIS_HASH, type AuditRow } from '../audit/chain.js';
+
+export type { SegmentRecord } from '../catalog/audit-segments-repo.js';
 
 // The seal signs in memory (node-forge): keep a segment comfortably small.
 const MAX_SEGMENT_ROWS = 20_000;
 const MAX_SEGMENT_BYTES = 8 * 1024 * 1024;
-
-export interface SegmentRecord {
-  name: string;
-  firstSeq: number;
-  lastSeq: number;
-  lastHash: string;
-  sha256: string;
-  archivedAt: string;
-}
 
 export interface SegmentDeps {
   repo: EvidenceRepo;
@@ -54,25 +48,11 @@ export function segmentLine(r: AuditRow): string {
   });
 }
 
-export function listSegments(db: Db): SegmentRecord[] {
-  return (db.prepare('SELECT * FROM audit_segments ORDER BY first_seq').all() as Record<string, unknown>[]).map(
-    (r) => ({
-      name: r.name as string,
-      firstSeq: r.first_seq as number,
-      lastSeq: r.last_seq as number,
-      lastHash: r.last_hash as string,
-      sha256: r.sha256 as string,
-      archivedAt: r.archived_at as string,
-    }),
-  );
-}
-
 /** Seals and archives every row not yet in a segment (several segments if there are many). */
 export async function writeAuditSegments(deps: SegmentDeps): Promise<SegmentRecord[]> {
   const written: SegmentRecord[] = [];
   for (;;) {
-    const db = deps.repo.db;
-    const last = (db.prepare('SELECT MAX(last_seq) AS s FROM audit_segments').get() as { s: number | null }).s ?? 0;
+    const last = deps.repo.auditSegments.lastSealedSeq();
     const rows = deps.repo.audit.list({ afterSeq: last, limit: MAX_SEGMENT_ROWS });
     if (rows.length === 0) return written;
     const lines: string[] = [];
@@ -96,7 +76,7 @@ export async function writeAuditSegments(deps: SegmentDeps): Promise<SegmentReco
         { bytes: b },
         { sha256: sha256Hex(b), size: b.length, contentType, retainUntil: until, legalHold: false },
       );
-      deps.repo.recordArchiveObject({
+      deps.repo.archiveObjects.record({
         key,
         evidenceId: null,
         kind: 'audit',
@@ -120,9 +100,7 @@ export async function writeAuditSegments(deps: SegmentDeps): Promise<SegmentReco
       sha256,
       archivedAt: nowIso(),
     };
-    db.prepare(
-      'INSERT INTO audit_segments (name, first_seq, last_seq, last_hash, sha256, archived_at) VALUES (?, ?, ?, ?, ?, ?)',
-    ).run(rec.name, rec.firstSeq, rec.lastSeq, rec.lastHash, rec.sha256, rec.archivedAt);
+    deps.repo.auditSegments.record(rec);
     deps.log?.info({ segment: name, rows: lines.length, bytes: body.length }, 'audit segment sealed and archived');
     written.push(rec);
   }
@@ -171,12 +149,13 @@ async function readAll(archive: ArchiveBackend, key: string): Promise<Buffer | n
  * that the catalog row at last_seq still carries the hash the segment sealed.
  */
 export async function verifyAuditSegments(deps: {
-  db: Db;
+  audit: AuditLog;
+  segments: AuditSegmentsRepo;
   archive: ArchiveBackend;
   verifier: SealVerifier;
 }): Promise<SegmentVerifyResult> {
   const problems: SegmentVerifyResult['problems'] = [];
-  const segments = listSegments(deps.db);
+  const segments = deps.segments.list();
   let expectedPrev = GENESIS_HASH;
   let expectedSeq = 1;
   for (const s of segments) {
@@ -217,10 +196,9 @@ export async function verifyAuditSegments(deps: {
       lastHash = r.hash;
     }
     if (lastHash !== s.lastHash) bad('last row hash differs from the catalogued last_hash');
-    const row = deps.db.prepare('SELECT hash FROM audit_log WHERE seq = ?').get(s.lastSeq) as
-      { hash: string } | undefined;
-    if (!row) bad(`catalog row ${s.lastSeq} is gone`);
-    else if (row.hash !== lastHash) bad(`catalog row ${s.lastSeq} no longer carries the sealed hash`);
+    const hashNow = deps.audit.hashAt(s.lastSeq);
+    if (hashNow === null) bad(`catalog row ${s.lastSeq} is gone`);
+    else if (hashNow !== lastHash) bad(`catalog row ${s.lastSeq} no longer carries the sealed hash`);
     expectedPrev = lastHash || expectedPrev;
     expectedSeq = s.lastSeq + 1;
   }

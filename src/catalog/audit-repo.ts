@@ -1,30 +1,13 @@
-// The append-only, hash-chained custody and access log. Every row's hash covers the previous
-// row's hash, so an edited, inserted or deleted row breaks the chain from there on. SQLite
-// triggers refuse UPDATE and DELETE; the chain catches whoever edits the file directly.
-import type { Db } from '../catalog/db.js';
-import { canonicalJson } from '../util/canonical-json.js';
-import { sha256Hex } from '../util/hash.js';
+// The audit_log table: the append-only, hash-chained custody and access log (chain rules in
+// audit/chain.ts). SQLite triggers refuse UPDATE and DELETE; the chain catches whoever edits
+// the file directly.
+import { auditRowHash, GENESIS_HASH, type AuditEntry, type AuditRow, type AuditVerifyResult } from '../audit/chain.js';
 import { nowIso } from '../util/time.js';
+import type { Db } from './db.js';
+import { detailsColumn, readJson } from './json-columns.js';
 
-export const GENESIS_HASH = '0'.repeat(64);
-
-export interface AuditEntry {
-  actor: string;
-  action: string;
-  evidenceId?: string | null | undefined;
-  details?: Record<string, unknown> | undefined;
-}
-
-export interface AuditRow {
-  seq: number;
-  at: string;
-  actor: string;
-  action: string;
-  evidenceId: string | null;
-  details: Record<string, unknown>;
-  prevHash: string;
-  hash: string;
-}
+export type { AuditEntry, AuditRow, AuditVerifyResult } from '../audit/chain.js';
+export { auditRowHash, GENESIS_HASH } from '../audit/chain.js';
 
 interface RawAuditRow {
   seq: number;
@@ -37,20 +20,6 @@ interface RawAuditRow {
   hash: string;
 }
 
-export function auditRowHash(prevHash: string, row: Omit<AuditRow, 'prevHash' | 'hash'>): string {
-  return sha256Hex(
-    prevHash +
-      canonicalJson({
-        seq: row.seq,
-        at: row.at,
-        actor: row.actor,
-        action: row.action,
-        evidenceId: row.evidenceId,
-        details: row.details,
-      }),
-  );
-}
-
 function fromRaw(r: RawAuditRow): AuditRow {
   return {
     seq: r.seq,
@@ -58,7 +27,7 @@ function fromRaw(r: RawAuditRow): AuditRow {
     actor: r.actor,
     action: r.action,
     evidenceId: r.evidence_id,
-    details: JSON.parse(r.details) as Record<string, unknown>,
+    details: readJson(detailsColumn, r.details, `audit_log.details (seq ${r.seq})`),
     prevHash: r.prev_hash,
     hash: r.hash,
   };
@@ -70,13 +39,6 @@ export interface AuditQuery {
   actor?: string | undefined;
   afterSeq?: number | undefined;
   limit?: number | undefined;
-}
-
-export interface AuditVerifyResult {
-  ok: boolean;
-  rows: number;
-  lastHash: string;
-  problems: { seq: number; problem: string }[];
 }
 
 export class AuditLog {
@@ -136,6 +98,12 @@ export class AuditLog {
     const sql = `SELECT * FROM audit_log ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq LIMIT ?`;
     args.push(Math.min(Math.max(q.limit ?? 1000, 1), 10_000));
     return (this.db.prepare(sql).all(...args) as RawAuditRow[]).map(fromRaw);
+  }
+
+  /** The hash the row at `seq` carries now (null when there is no such row). */
+  hashAt(seq: number): string | null {
+    const row = this.db.prepare('SELECT hash FROM audit_log WHERE seq = ?').get(seq) as { hash: string } | undefined;
+    return row?.hash ?? null;
   }
 
   /** Walks the whole chain; reports every row whose content, link or numbering is not what was written. */
