@@ -23,6 +23,14 @@ export const OID = {
   ecdsaWithSHA384: '1.2.840.10045.4.3.3',
   ecdsaWithSHA512: '1.2.840.10045.4.3.4',
   timeStamping: '1.3.6.1.5.5.7.3.8',
+  rsassaPss: '1.2.840.113549.1.1.10',
+  mgf1: '1.2.840.113549.1.1.8',
+  /** ESS signing-certificate (v1, SHA-1; what older TSAs put in their tokens). */
+  signingCertificate: '1.2.840.113549.1.9.16.2.12',
+  /** ESS signing-certificate-v2 (RFC 5035): required by CAdES-B-B. */
+  signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
+  /** id-aa-signatureTimeStampToken: the CAdES-T unsigned attribute. */
+  signatureTimeStampToken: '1.2.840.113549.1.9.16.2.14',
 } as const;
 
 export interface ParsedAttribute {
@@ -35,10 +43,14 @@ export interface ParsedAttribute {
 export interface ParsedSignerInfo {
   digestAlgorithm: string;
   signatureAlgorithm: string;
+  /** Parameters of the signature algorithm (RSASSA-PSS-params), when present. */
+  signatureAlgorithmParams: asn1js.AsnType | undefined;
   signature: Buffer;
   /** Original signed attributes re-tagged as SET (0x31): the bytes the signature covers. */
   signedAttrsDer: Buffer | undefined;
   signedAttrs: ParsedAttribute[];
+  /** Unsigned attributes; `der` of each value is its original encoding (a time-stamp token). */
+  unsignedAttrs: { type: string; valuesDer: Buffer[] }[];
   /** DER of the signer's certificate from the certificates field, when present. */
   certificateDer: Buffer | undefined;
 }
@@ -109,12 +121,17 @@ export function parseSignedData(der: Uint8Array, what = 'signature'): ParsedSign
     return {
       digestAlgorithm: si.digestAlgorithm.algorithmId,
       signatureAlgorithm: si.signatureAlgorithm.algorithmId,
+      signatureAlgorithmParams: si.signatureAlgorithm.algorithmParams as asn1js.AsnType | undefined,
       signature: Buffer.from(si.signature.valueBlock.valueHexView),
       signedAttrsDer: attrs && attrs.encodedValue.byteLength > 0 ? Buffer.from(attrs.encodedValue) : undefined,
       signedAttrs: (attrs?.attributes ?? []).map((a, i) => ({
         type: a.type,
         values: a.values as asn1js.AsnType[],
         der: Buffer.from(attrBlocks[i]?.valueBeforeDecodeView ?? new Uint8Array()),
+      })),
+      unsignedAttrs: (si.unsignedAttrs?.attributes ?? []).map((a) => ({
+        type: a.type,
+        valuesDer: (a.values as asn1js.AsnType[]).map((v) => Buffer.from(v.valueBeforeDecodeView)),
       })),
       certificateDer,
     };

@@ -4,7 +4,8 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { SealdockError, errorMessage } from '../errors.js';
-import type { CmsSignerMaterial } from './cms.js';
+import { prepareSigner } from './cms.js';
+import type { CmsSignerMaterial, PreparedSigner } from './cms.js';
 import { sha256Hex } from './digest.js';
 import { readPkcs12 } from './pkcs12.js';
 import type { SealInfo } from './types.js';
@@ -35,6 +36,8 @@ export interface SealConfig {
 
 export interface SealMaterial extends CmsSignerMaterial {
   certificateDer: Buffer;
+  /** Parsed once at load: every seal reuses it. */
+  signer: PreparedSigner;
   info: SealInfo;
 }
 
@@ -110,7 +113,10 @@ export function loadConfiguredSeal(config: SealConfig, opts: LoadOptions = {}): 
   return checkMaterial(key, first, chain, opts);
 }
 
-/** Refuses a non-RSA key, a key that is not the certificate's, and a certificate outside its validity. */
+/**
+ * Refuses a key type we cannot sign with (RSA, RSA-PSS, EC P-256/P-384 are accepted), a key that is
+ * not the certificate's, and a certificate outside its validity.
+ */
 export function checkMaterial(
   key: KeyObject,
   certificatePem: string,
@@ -125,10 +131,6 @@ export function checkMaterial(
     throw new SealdockError('SEAL_INVALID', `seal certificate cannot be parsed: ${errorMessage(err)}`);
   }
   const subject = oneLine(cert.subject);
-  // node-forge (src/seal/cms.ts) signs RSA PKCS#1 v1.5 only.
-  if (key.asymmetricKeyType !== 'rsa') {
-    throw new SealdockError('SEAL_INVALID', `seal key type ${key.asymmetricKeyType ?? '?'} is not supported: RSA only`);
-  }
   if (!cert.checkPrivateKey(key)) {
     throw new SealdockError('SEAL_INVALID', `seal key does not match certificate ${subject}`);
   }
@@ -142,9 +144,10 @@ export function checkMaterial(
   }
   for (const pem of chainPems) new X509Certificate(pem); // fail early on a broken chain file
   return {
-    keyPem: key.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    key,
     certificatePem,
     chainPems,
+    signer: prepareSigner({ key, certificatePem, chainPems }),
     certificateDer: cert.raw,
     info: {
       certificateSha256: sha256Hex(cert.raw),

@@ -1,7 +1,8 @@
-// A Sealer over loaded seal material: sign, then (when a TSA is configured) time-stamp the signature.
+// A Sealer over loaded seal material: sign (CAdES-B-B), then, when a TSA is configured, time-stamp the
+// signature value and embed the token (CAdES-B-T). The token is also returned on its own for the
+// `.tsr` file, which the plain `openssl ts -verify` recipe checks.
 import type { Logger } from 'pino';
 import { signDetached } from './cms.js';
-import { signatureValueOf } from './cms-parse.js';
 import type { SealConfig, SealMaterial } from './keys.js';
 import { requestTimestamp } from './tsa.js';
 import type { Sealer, SealOutput } from './types.js';
@@ -14,15 +15,15 @@ export function createSealer(
   return {
     info: material.info,
     async seal(content: Buffer): Promise<SealOutput> {
-      const signature = signDetached(content, material);
-      if (!config.tsaUrl) return { signature };
+      const signed = await signDetached(content, material.signer);
+      if (!config.tsaUrl) return { signature: signed.der };
       // A configured TSA that fails fails the seal: the caller retries rather than archiving
       // a revision without the token the configuration promised.
-      const timestampToken = await requestTimestamp(config.tsaUrl, signatureValueOf(signature), {
+      const timestampToken = await requestTimestamp(config.tsaUrl, signed.signatureValue, {
         timeoutMs: config.tsaTimeoutMs ?? undefined,
       });
       log?.debug({ bytes: content.length, tsa: config.tsaUrl }, 'manifest sealed and time-stamped');
-      return { signature, timestampToken };
+      return { signature: signed.withSignatureTimestamp(timestampToken), timestampToken };
     },
   };
 }

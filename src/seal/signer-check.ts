@@ -1,8 +1,9 @@
 // Cryptographic checks of one CMS signer and of a certificate path, with node:crypto on the parsed
 // structure (node-forge cannot verify). Shared by seal verification and RFC 3161 token verification.
 import { constants, createHash, verify as cryptoVerify, X509Certificate } from 'node:crypto';
-import type * as asn1js from 'asn1js';
-import { OID } from './cms-parse.js';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { OID, parseDer } from './cms-parse.js';
 import type { ParsedSignerInfo } from './cms-parse.js';
 
 const HASHES: Record<string, string> = { [OID.sha256]: 'sha256', [OID.sha384]: 'sha384', [OID.sha512]: 'sha512' };
@@ -16,6 +17,67 @@ export function hashName(oid: string): string | undefined {
 export interface SignerResult {
   certificate: X509Certificate | undefined;
   signingTime: Date | undefined;
+  /** A signing-certificate-v2 attribute is present and names exactly the signer certificate. */
+  signingCertificateV2: boolean;
+}
+
+/**
+ * Checks an ESS signing-certificate(-v2) attribute value against the signer certificate: the first
+ * ESSCertID(v2) must carry its hash and, when issuerSerial is given, its issuer and serial number.
+ * Returns the problem, or undefined when it matches.
+ */
+export function essCertIdProblem(value: asn1js.AsnType, certDer: Buffer, v2: boolean): string | undefined {
+  const name = v2 ? 'signing-certificate-v2' : 'signing-certificate';
+  const certs = value instanceof asn1js.Sequence ? value.valueBlock.value[0] : undefined;
+  const first = certs instanceof asn1js.Sequence ? certs.valueBlock.value[0] : undefined;
+  if (!(first instanceof asn1js.Sequence)) return `${name} attribute is malformed`;
+  const fields = [...first.valueBlock.value];
+  let hash = 'sha1';
+  if (v2) {
+    hash = 'sha256'; // DEFAULT id-sha256 (RFC 5035)
+    if (fields[0] instanceof asn1js.Sequence) {
+      const alg = new pkijs.AlgorithmIdentifier({ schema: fields.shift() });
+      const named = hashName(alg.algorithmId);
+      if (named === undefined) return `${name} uses an unsupported hash ${alg.algorithmId}`;
+      hash = named;
+    }
+  }
+  const certHash = fields[0];
+  if (!(certHash instanceof asn1js.OctetString)) return `${name} attribute has no certificate hash`;
+  if (!Buffer.from(certHash.valueBlock.valueHexView).equals(createHash(hash).update(certDer).digest())) {
+    return `${name} names another certificate than the signer's`;
+  }
+  const issuerSerial = fields[1];
+  if (issuerSerial !== undefined) {
+    const cert = new pkijs.Certificate({ schema: parseDer(certDer, 'signer certificate') });
+    const parts = issuerSerial instanceof asn1js.Sequence ? issuerSerial.valueBlock.value : [];
+    const generalNames = parts[0] instanceof asn1js.Sequence ? parts[0].valueBlock.value : [];
+    const directoryName = generalNames.find((g) => g.idBlock.tagClass === 3 && g.idBlock.tagNumber === 4);
+    const nameBlock = directoryName instanceof asn1js.Constructed ? directoryName.valueBlock.value[0] : undefined;
+    const serial = parts[1];
+    const issuerOk =
+      nameBlock !== undefined && new pkijs.RelativeDistinguishedNames({ schema: nameBlock }).isEqual(cert.issuer);
+    const serialOk = serial instanceof asn1js.Integer && serial.isEqual(cert.serialNumber);
+    if (!issuerOk || !serialOk) return `${name} issuerSerial does not match the signer certificate`;
+  }
+  return undefined;
+}
+
+/** RSASSA-PSS parameters as node:crypto options; undefined when they are not ones we accept. */
+function pssOptions(params: asn1js.AsnType | undefined): { hash: string; saltLength: number } | undefined {
+  try {
+    const p = new pkijs.RSASSAPSSParams(params instanceof asn1js.Sequence ? { schema: params } : {});
+    const hash =
+      hashName(p.hashAlgorithm.algorithmId) ?? (p.hashAlgorithm.algorithmId === '1.3.14.3.2.26' ? 'sha1' : undefined);
+    const mgfHash = p.maskGenAlgorithm.algorithmParams
+      ? new pkijs.AlgorithmIdentifier({ schema: p.maskGenAlgorithm.algorithmParams }).algorithmId
+      : '1.3.14.3.2.26';
+    if (hash === undefined || hash === 'sha1' || p.maskGenAlgorithm.algorithmId !== OID.mgf1) return undefined;
+    if (hashName(mgfHash) !== hash) return undefined;
+    return { hash, saltLength: p.saltLength };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Checks one signer over `content`; pushes every problem found, never throws on bad input. */
@@ -36,10 +98,11 @@ export function checkSigner(
   const hash = hashName(si.digestAlgorithm);
   if (hash === undefined) {
     problems.push(`unsupported digest algorithm ${si.digestAlgorithm}`);
-    return { certificate, signingTime: undefined };
+    return { certificate, signingTime: undefined, signingCertificateV2: false };
   }
 
   let signingTime: Date | undefined;
+  let signingCertificateV2 = false;
   let signedData = content;
   if (si.signedAttrsDer) {
     const one = (oid: string): asn1js.AsnType | undefined => {
@@ -57,6 +120,18 @@ export function checkSigner(
     }
     const st = one(OID.signingTime) as asn1js.UTCTime | asn1js.GeneralizedTime | undefined;
     if (st && typeof st.toDate === 'function') signingTime = st.toDate();
+    // The signer certificate is bound into the signed attributes: swapping in another certificate
+    // with the same key (or a forged one with the same issuer/serial) is detected.
+    for (const [oid, v2] of [
+      [OID.signingCertificateV2, true],
+      [OID.signingCertificate, false],
+    ] as const) {
+      const value = one(oid);
+      if (value === undefined) continue;
+      const problem = si.certificateDer ? essCertIdProblem(value, si.certificateDer, v2) : undefined;
+      if (problem) problems.push(problem);
+      else if (v2 && si.certificateDer) signingCertificateV2 = true;
+    }
     if (opts.requireDerOrder && !isDerSorted(si.signedAttrs.map((a) => a.der))) {
       problems.push('signed attributes are not in DER (sorted SET OF) order');
     }
@@ -77,9 +152,17 @@ export function checkSigner(
         );
       } else if (ECDSA_SIGS.has(si.signatureAlgorithm)) {
         ok = cryptoVerify(hash, signedData, certificate.publicKey, si.signature);
+      } else if (si.signatureAlgorithm === OID.rsassaPss && pssOptions(si.signatureAlgorithmParams)) {
+        const pss = pssOptions(si.signatureAlgorithmParams)!;
+        ok = cryptoVerify(
+          pss.hash,
+          signedData,
+          { key: certificate.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: pss.saltLength },
+          si.signature,
+        );
       } else {
         problems.push(`unsupported signature algorithm ${si.signatureAlgorithm}`);
-        return { certificate, signingTime };
+        return { certificate, signingTime, signingCertificateV2 };
       }
     } catch {
       ok = false;
@@ -89,7 +172,7 @@ export function checkSigner(
       problems.push(`signer certificate was not valid at signing time ${signingTime.toISOString()}`);
     }
   }
-  return { certificate, signingTime };
+  return { certificate, signingTime, signingCertificateV2 };
 }
 
 export function isDerSorted(encodings: Buffer[]): boolean {

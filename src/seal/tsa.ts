@@ -1,7 +1,7 @@
 // RFC 3161 time-stamping. The token is requested over SHA-256 of the CMS signature VALUE (the
 // signerInfo's signature bytes), as CAdES-T's signature-time-stamp does: it proves the seal existed at
-// genTime, and it is stored beside the .p7s (…json.tsr) rather than inside it, so the .p7s stays
-// exactly what was signed and `openssl ts -verify` can check the token on its own.
+// genTime. It goes into the CMS as the signature-time-stamp unsigned attribute (cms.ts) and is also
+// stored beside the .p7s (…json.tsr), so `openssl ts -verify` can check it on its own.
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';

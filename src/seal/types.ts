@@ -1,4 +1,4 @@
-// What the pipeline needs from an electronic seal. node-forge lives behind src/seal/cms.ts only.
+// What the pipeline needs from an electronic seal. The CMS structure is built in src/seal/cms.ts only.
 
 export interface SealInfo {
   /** SHA-256 of the signer certificate (DER), lowercase hex: recorded in every manifest. */
@@ -10,7 +10,7 @@ export interface SealInfo {
 }
 
 export interface SealOutput {
-  /** Detached CMS SignedData, DER. */
+  /** Detached CMS SignedData, DER: CAdES-B-B, or CAdES-B-T with the token embedded. */
   signature: Buffer;
   /** RFC 3161 TimeStampToken (DER) over the signature value, when a TSA is configured. */
   timestampToken?: Buffer | undefined;

@@ -1,4 +1,4 @@
-// Verifies a detached seal (CMS .p7s) over content, in our own code: forge cannot verify. The signer
+// Verifies a detached seal (CMS .p7s, CAdES-B-B/B-T) over content, with node:crypto. The signer
 // certificate is the one embedded in the signature, so seals made before a key rotation still verify;
 // trust in that certificate comes from explicit anchors (PEM), never from the signature itself.
 import { X509Certificate } from 'node:crypto';
@@ -26,6 +26,11 @@ export interface SealCheckDetails extends SealCheck {
   developmentSeal?: boolean | undefined;
   /** genTime of a valid RFC 3161 token. */
   timestampTime?: string | undefined;
+  /**
+   * CAdES-B-T: signing-certificate-v2 plus an embedded signature time-stamp; CAdES-B-B: the
+   * attribute without a time-stamp; CMS: neither (seals made before sealdock signed CAdES).
+   */
+  profile?: 'CAdES-B-T' | 'CAdES-B-B' | 'CMS' | undefined;
 }
 
 /** Never throws: every failure, however odd the input, is a problem in the returned check. */
@@ -51,7 +56,9 @@ function check(content: Buffer, p7s: Buffer, opts: VerifyOptions): SealCheckDeta
   if (!si || parsed.signerInfos.length !== 1) {
     return { ok: false, problems: [...problems, 'signature must have exactly one signer'] };
   }
-  const { certificate, signingTime } = checkSigner(si, content, OID.data, problems, { requireDerOrder: true });
+  const { certificate, signingTime, signingCertificateV2 } = checkSigner(si, content, OID.data, problems, {
+    requireDerOrder: true,
+  });
   const signerCertificateSha256 = certificate ? sha256Hex(certificate.raw) : undefined;
   if (opts.expectedCertificateSha256 && signerCertificateSha256 !== opts.expectedCertificateSha256) {
     problems.push(
@@ -59,12 +66,22 @@ function check(content: Buffer, p7s: Buffer, opts: VerifyOptions): SealCheckDeta
     );
   }
 
+  // CAdES-T: the token inside the CMS (unsigned attribute) and the .tsr file beside it must be the
+  // same token; a seal made before tokens were embedded has only the file.
+  const embedded = si.unsignedAttrs.filter((a) => a.type === OID.signatureTimeStampToken).flatMap((a) => a.valuesDer);
+  if (embedded.length > 1) problems.push('more than one signature time-stamp token');
+  const embeddedToken = embedded[0];
+  if (embeddedToken && opts.timestampToken && !embeddedToken.equals(opts.timestampToken)) {
+    problems.push('the .tsr file is not the time-stamp token embedded in the seal');
+  }
+  const token = embeddedToken ?? opts.timestampToken;
   let timestampTime: string | undefined;
-  if (opts.timestampToken) {
-    const ts = verifyTimestampToken(opts.timestampToken, si.signature, { trustedCaPems: opts.tsaTrustedCaPems ?? [] });
+  if (token) {
+    const ts = verifyTimestampToken(token, si.signature, { trustedCaPems: opts.tsaTrustedCaPems ?? [] });
     problems.push(...ts.problems.map((p) => `time-stamp: ${p}`));
     if (ts.ok) timestampTime = ts.genTime;
   }
+  const profile = !signingCertificateV2 ? 'CMS' : embeddedToken ? 'CAdES-B-T' : 'CAdES-B-B';
 
   let chainTrusted: boolean | undefined;
   let developmentSeal: boolean | undefined;
@@ -91,5 +108,6 @@ function check(content: Buffer, p7s: Buffer, opts: VerifyOptions): SealCheckDeta
     chainTrusted,
     developmentSeal,
     timestampTime,
+    profile,
   };
 }

@@ -6,6 +6,7 @@ import * as pkijs from 'pkijs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MAX_SEALED_CONTENT_BYTES, signDetached } from '../../src/seal/cms.js';
 import { OID } from '../../src/seal/cms-parse.js';
+import { loadDevSeal } from '../../src/seal/dev-seal.js';
 import { createSealService } from '../../src/seal/index.js';
 import type { SealService } from '../../src/seal/index.js';
 import { isSealdockError } from '../../src/errors.js';
@@ -114,20 +115,23 @@ describe('detached CMS seal', () => {
     expect(check.problems.length).toBeGreaterThan(0);
   });
 
-  it('emits signed attributes in DER order: contentType, signingTime, messageDigest', () => {
+  it('emits the CAdES-B-B signed attributes in DER order, signing-certificate-v2 included', () => {
     const ci = new pkijs.ContentInfo({ schema: asn1js.fromBER(new Uint8Array(p7s)).result });
     const sd = new pkijs.SignedData({ schema: ci.content });
     expect(sd.encapContentInfo.eContent).toBeUndefined(); // detached
     const si = sd.signerInfos[0]!;
     expect(si.digestAlgorithm.algorithmId).toBe(OID.sha256);
     const attrs = si.signedAttrs!.attributes;
-    expect(attrs.map((a) => a.type)).toEqual([OID.contentType, OID.signingTime, OID.messageDigest]);
+    expect(new Set(attrs.map((a) => a.type))).toEqual(
+      new Set([OID.contentType, OID.signingTime, OID.messageDigest, OID.signingCertificateV2]),
+    );
     // DER SET OF: elements sorted by their encodings, compared as octet strings.
     const set = asn1js.fromBER(new Uint8Array(si.signedAttrs!.encodedValue)).result as asn1js.Set;
     const encodings = set.valueBlock.value.map((b) => Buffer.from(b.valueBeforeDecodeView));
     const sorted = [...encodings].sort(Buffer.compare);
     expect(encodings).toEqual(sorted);
-    expect(encodings).toHaveLength(3);
+    expect(encodings).toHaveLength(4);
+    expect(service.verify(manifest, p7s).profile).toBe('CAdES-B-B');
   });
 
   it('embeds the signer certificate whose issuer matches the signer identifier (UTF-8 names)', () => {
@@ -140,14 +144,10 @@ describe('detached CMS seal', () => {
     expect(printed.stdout).toContain('issuerAndSerialNumber');
   });
 
-  it('refuses content over 4 MiB (a manifest, never a video)', () => {
+  it('refuses content over 8 MiB (a manifest or an audit segment, never a video)', async () => {
     const big = Buffer.alloc(MAX_SEALED_CONTENT_BYTES + 1);
-    let caught: unknown;
-    try {
-      signDetached(big, { keyPem: '', certificatePem: '', chainPems: [] });
-    } catch (err) {
-      caught = err;
-    }
+    const material = loadDevSeal({ devDir: path.join(dir, 'seal') }).material;
+    const caught = await signDetached(big, material.signer).catch((err: unknown) => err);
     expect(isSealdockError(caught, 'BAD_INPUT')).toBe(true);
   });
 });

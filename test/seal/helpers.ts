@@ -59,25 +59,18 @@ export function makeCa(dir: string, name: string): TestCa {
 }
 
 /** A leaf certificate issued by `ca` with the given X.509v3 extension lines; key file mode 0600. */
-export function issueCert(ca: TestCa, name: string, extensions: string[]): { cert: string; key: string } {
+export function issueCert(
+  ca: TestCa,
+  name: string,
+  extensions: string[],
+  newkey: string[] = ['-newkey', 'rsa:2048'],
+): { cert: string; key: string } {
   const key = path.join(ca.dir, `${name}.key`);
   const csr = path.join(ca.dir, `${name}.csr`);
   const cert = path.join(ca.dir, `${name}.pem`);
   const ext = path.join(ca.dir, `${name}.ext`);
   writeFileSync(ext, `${extensions.join('\n')}\n`);
-  opensslOk([
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    key,
-    '-out',
-    csr,
-    '-utf8',
-    '-subj',
-    `/O=某县公安局/CN=${name}`,
-  ]);
+  opensslOk(['req', ...newkey, '-nodes', '-keyout', key, '-out', csr, '-utf8', '-subj', `/O=某县公安局/CN=${name}`]);
   opensslOk([
     'x509',
     '-req',

@@ -122,13 +122,13 @@ describe('PKCS#12 seal', () => {
     chmodSync(p12, 0o600);
   });
 
-  it('loads with the passphrase from the named environment variable, and seals verifiably', () => {
+  it('loads with the passphrase from the named environment variable, and seals verifiably', async () => {
     const m = loadConfiguredSeal({ devDir: dir, pkcs12File: p12, passphraseEnv: 'TEST_SEAL_PASS' }, { env })!;
     expect(m.info.subject).toContain('seal-a');
     expect(m.chainPems).toHaveLength(1);
     const content = Buffer.from('{"a":1}');
     writeFileSync(path.join(dir, 'p12.json'), content);
-    writeFileSync(path.join(dir, 'p12.json.p7s'), signDetached(content, m));
+    writeFileSync(path.join(dir, 'p12.json.p7s'), (await signDetached(content, m.signer)).der);
     const r = openssl([
       'cms',
       '-verify',

@@ -1,115 +1,34 @@
-// RFC 3161 against a real TSA: a tiny HTTP server on 127.0.0.1 that answers with `openssl ts -reply`.
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+// RFC 3161 against a real TSA (test/helpers/tsa.ts: `openssl ts -reply` behind a local HTTP server).
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSealdockError } from '../../src/errors.js';
 import { signatureValueOf } from '../../src/seal/cms-parse.js';
 import { createSealService } from '../../src/seal/index.js';
 import { requestTimestamp, verifyTimestampToken } from '../../src/seal/tsa.js';
-import { issueCert, makeCa, openssl, silentLog, tempDir } from './helpers.js';
+import { startTestTsa } from '../helpers/tsa.js';
+import type { TestTsa } from '../helpers/tsa.js';
+import { openssl, silentLog, tempDir } from './helpers.js';
 import type { TestCa } from './helpers.js';
 
-const run = promisify(execFile);
-
 let dir: string;
+let tsa: TestTsa;
 let tsaCa: TestCa;
-let server: http.Server;
 let url: string;
-let mode: 'ok' | 'replay' | 'reject' | 'broken' | 'hang' = 'ok';
-let lastReply: Buffer | undefined;
-let requests = 0;
 
 beforeAll(async () => {
   dir = tempDir('sealdock-tsa-');
-  tsaCa = makeCa(dir, 'tsa');
-  const tsa = issueCert(tsaCa, 'tsa', [
-    'basicConstraints=critical,CA:FALSE',
-    'keyUsage=critical,digitalSignature',
-    'extendedKeyUsage=critical,timeStamping',
-  ]);
-  writeFileSync(path.join(dir, 'tsaserial'), '01\n');
-  // Minimal openssl ts configuration: one TSA section, SHA-256, ESS cert id v2.
-  writeFileSync(
-    path.join(dir, 'tsa.cnf'),
-    [
-      '[ tsa ]',
-      'default_tsa = tsa_config',
-      '[ tsa_config ]',
-      `serial = ${path.join(dir, 'tsaserial')}`,
-      `signer_cert = ${tsa.cert}`,
-      `signer_key = ${tsa.key}`,
-      'signer_digest = sha256',
-      'default_policy = 1.2.3.4.1',
-      'digests = sha256, sha384, sha512',
-      'accuracy = secs:1',
-      'ordering = yes',
-      'tsa_name = yes',
-      'ess_cert_id_alg = sha256',
-      // Same TSA that accepts no SHA-256 imprint: answers with status rejection (badAlg).
-      '[ tsa_reject ]',
-      `serial = ${path.join(dir, 'tsaserial')}`,
-      `signer_cert = ${tsa.cert}`,
-      `signer_key = ${tsa.key}`,
-      'signer_digest = sha256',
-      'default_policy = 1.2.3.4.1',
-      'digests = sha512',
-      '',
-    ].join('\n'),
-  );
-  server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      requests++;
-      if (mode === 'hang') return; // never answers
-      if (mode === 'replay' && lastReply) {
-        res.writeHead(200, { 'content-type': 'application/timestamp-reply' }).end(lastReply);
-        return;
-      }
-      const work = path.join(dir, `req-${requests}`);
-      mkdirSync(work);
-      const q = path.join(work, 'q.tsq');
-      const r = path.join(work, 'r.tsr');
-      writeFileSync(q, Buffer.concat(chunks));
-      const reject = mode === 'reject' ? ['-section', 'tsa_reject'] : mode === 'broken' ? ['-section', 'nosuch'] : [];
-      run('openssl', [
-        'ts',
-        '-reply',
-        '-queryfile',
-        q,
-        '-signer',
-        tsa.cert,
-        '-inkey',
-        tsa.key,
-        '-config',
-        path.join(dir, 'tsa.cnf'),
-        '-out',
-        r,
-        ...reject,
-      ])
-        .then(() => {
-          lastReply = readFileSync(r);
-          res.writeHead(200, { 'content-type': 'application/timestamp-reply' }).end(lastReply);
-        })
-        .catch(() => res.writeHead(500).end());
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/tsa`;
+  tsa = await startTestTsa(path.join(dir, 'tsa'));
+  tsaCa = tsa.ca;
+  url = tsa.url;
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
+afterAll(() => tsa.close());
 
 describe('RFC 3161 time-stamping', () => {
   it('gets a token over the seal signature that openssl ts -verify and our verifier accept', async () => {
-    mode = 'ok';
+    tsa.mode = 'ok';
     const service = createSealService(
       { devDir: path.join(dir, 'seal'), tsaUrl: url, tsaTrustedCaFiles: [tsaCa.caCert] },
       silentLog,
@@ -124,14 +43,14 @@ describe('RFC 3161 time-stamping', () => {
     writeFileSync(sigFile, sigValue);
     writeFileSync(tokenFile, token);
 
-    // The signature value is the p7s's last OCTET STRING (one signer, no unsigned attributes): the
-    // shell recipe in docs/seal.md extracts it with openssl asn1parse + tail.
+    // The signature value is the SignerInfo's OCTET STRING, the only primitive OCTET STRING at depth 5
+    // (the token after it is an unsigned attribute): the shell recipe in docs/seal.md extracts it.
     writeFileSync(path.join(dir, 'manifest.json.p7s'), out.signature);
     const recipe = execFileSync(
-      'bash',
+      'sh',
       [
         '-c',
-        'L=$(openssl asn1parse -inform DER -in manifest.json.p7s | tail -1 | sed -E "s/.* l= *([0-9]+) .*/\\1/"); tail -c "$L" manifest.json.p7s',
+        "set -- $(openssl asn1parse -inform DER -in manifest.json.p7s | grep 'd=5 .*prim: OCTET STRING' | sed -E 's/^ *([0-9]+):d=5 +hl=([0-9]+) +l= *([0-9]+).*/\\1 \\2 \\3/'); tail -c +$(($1 + $2 + 1)) manifest.json.p7s | head -c $3",
       ],
       { cwd: dir },
     );
@@ -153,7 +72,7 @@ describe('RFC 3161 time-stamping', () => {
   });
 
   it('rejects a token over another signature value', async () => {
-    mode = 'ok';
+    tsa.mode = 'ok';
     const token = await requestTimestamp(url, Buffer.from('signature A'));
     const check = verifyTimestampToken(token, Buffer.from('signature B'));
     expect(check.ok).toBe(false);
@@ -176,7 +95,7 @@ describe('RFC 3161 time-stamping', () => {
   });
 
   it('rejects a tampered token', async () => {
-    mode = 'ok';
+    tsa.mode = 'ok';
     const value = Buffer.from('signature C');
     const token = Buffer.from(await requestTimestamp(url, value));
     token[token.length - 5] = token[token.length - 5]! ^ 0xff; // inside the TSA's signature
@@ -184,24 +103,24 @@ describe('RFC 3161 time-stamping', () => {
   });
 
   it('refuses a replayed reply (nonce), a rejection, an HTTP error and a TSA that does not answer', async () => {
-    mode = 'ok';
+    tsa.mode = 'ok';
     await requestTimestamp(url, Buffer.from('first'));
-    mode = 'replay';
+    tsa.mode = 'replay';
     expect(
       isSealdockError(await requestTimestamp(url, Buffer.from('first')).catch((e: unknown) => e), 'VERIFY_FAILED'),
     ).toBe(true);
-    mode = 'reject';
+    tsa.mode = 'reject';
     const refused = await requestTimestamp(url, Buffer.from('x')).catch((e: unknown) => e);
     expect(isSealdockError(refused, 'VERIFY_FAILED')).toBe(true);
     expect((refused as Error).message).toMatch(/refused the request \(status 2\)/);
-    mode = 'broken'; // HTTP 500
+    tsa.mode = 'broken'; // HTTP 500
     expect(isSealdockError(await requestTimestamp(url, Buffer.from('x')).catch((e: unknown) => e), 'INTERNAL')).toBe(
       true,
     );
-    mode = 'hang';
+    tsa.mode = 'hang';
     const err = await requestTimestamp(url, Buffer.from('x'), { timeoutMs: 300 }).catch((e: unknown) => e);
     expect(isSealdockError(err, 'INTERNAL')).toBe(true);
     expect((err as Error).message).toContain(url);
-    mode = 'ok';
+    tsa.mode = 'ok';
   });
 });
