@@ -40,8 +40,12 @@ export interface ObjectInfo {
 export interface VerifyResult {
   ok: boolean;
   key: string;
-  /** 'rehash' = every byte re-read and hashed; 'checksum' = server-side checksum compared. */
-  method: 'rehash' | 'checksum';
+  /**
+   * 'rehash' = every byte re-read and hashed; 'checksum' = server-side checksum compared;
+   * 'same-inode' = (local backend, right after its own put) the object is the very read-only inode
+   * that put hashed before placing it, unchanged since (device, inode, size, ctime).
+   */
+  method: 'rehash' | 'checksum' | 'same-inode';
   actualSha256?: string | undefined;
   size?: number | undefined;
   problem?: string | undefined;

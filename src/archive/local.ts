@@ -2,13 +2,13 @@
 // is written under a temporary name, fsynced, made read-only and linked into place (link(2)
 // refuses to replace an existing name, so a racing writer can never overwrite). Retention and
 // legal hold are recorded in a metadata file beside the object, for parity with S3.
-import { randomUUID, createHash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { SealdockError } from '../errors.js';
+import { copyHashFlush, READ_CHUNK } from '../util/durable-copy.js';
 import { fsyncPath } from '../util/fsync.js';
 import { sha256File } from '../util/hash.js';
 import { nowIso } from '../util/time.js';
@@ -25,6 +25,17 @@ import { assertSafeKey } from './keys.js';
 
 const META_DIR = '.sealdock-meta';
 const TMP_DIR = '.sealdock-tmp';
+// Objects this process placed after hashing them, awaiting their one verify; bounded.
+const PLACED_MAX = 10_000;
+
+/** What identifies an inode and proves it unchanged: a write, chmod or link moves ctime. */
+interface Identity {
+  dev: number;
+  ino: number;
+  size: number;
+  ctimeMs: number;
+  sha256: string;
+}
 
 interface LocalMeta {
   sha256: string;
@@ -51,6 +62,7 @@ export class LocalArchive implements ArchiveBackend {
   private readonly root: string;
   private readonly linkSources: boolean;
   private readonly sweepTemp: boolean;
+  private readonly placed = new Map<string, Identity>();
 
   constructor(opts: LocalArchiveOptions) {
     this.root = path.resolve(opts.root);
@@ -111,6 +123,8 @@ export class LocalArchive implements ArchiveBackend {
         return { key, size: opts.size, sha256: opts.sha256, alreadyPresent: true };
       }
       await fsyncPath(path.dirname(target));
+      await fsp.rm(tmp, { force: true }); // before taking the identity: unlinking moves ctime
+      await this.rememberPlaced(key, target, opts.sha256);
       await this.writeMetaIfMissing(key, opts);
       return { key, size: opts.size, sha256: opts.sha256, alreadyPresent: false };
     } finally {
@@ -132,33 +146,29 @@ export class LocalArchive implements ArchiveBackend {
     return true;
   }
 
+  /**
+   * The object's bytes under a temp name, durable, with their SHA-256 read from what is now on
+   * disk. One pass either way: a hard link of the spool's read-only original is hashed once; a
+   * copy (other filesystem) is hashed while it is written and flushed.
+   */
   private async writeTemp(tmp: string, source: ObjectSource): Promise<{ sha256: string; size: number }> {
-    if ('path' in source && (await this.tryLink(source.path, tmp))) {
-      // Same filesystem: the archive shares the spool file's inode instead of a second copy on the
-      // same disk. The bytes are still re-read and hashed before the object is placed.
+    if ('path' in source && (await this.tryLink(source.path, tmp))) return sha256File(tmp);
+    if ('bytes' in source) {
+      await fsp.writeFile(tmp, source.bytes, { flag: 'wx', mode: 0o600 });
+      await fsyncPath(tmp);
       return sha256File(tmp);
     }
-    const hash = createHash('sha256');
-    let size = 0;
-    const out = fs.createWriteStream(tmp, { flags: 'wx', mode: 0o600 });
-    if ('bytes' in source) {
-      hash.update(source.bytes);
-      size = source.bytes.length;
-      await new Promise<void>((resolve, reject) =>
-        out.end(source.bytes, (err?: Error | null) => (err ? reject(err) : resolve())),
-      );
-    } else {
-      const tap = new Transform({
-        transform(chunk: Buffer, _enc, cb) {
-          hash.update(chunk);
-          size += chunk.length;
-          cb(null, chunk);
-        },
-      });
-      await pipeline(fs.createReadStream(source.path, { highWaterMark: 1024 * 1024 }), tap, out);
+    return copyHashFlush(fs.createReadStream(source.path, { highWaterMark: READ_CHUNK }), tmp, { mode: 0o600 });
+  }
+
+  private async rememberPlaced(key: string, target: string, sha256: string): Promise<void> {
+    const st = await fsp.lstat(target);
+    this.placed.delete(key);
+    this.placed.set(key, { dev: st.dev, ino: st.ino, size: st.size, ctimeMs: st.ctimeMs, sha256 });
+    if (this.placed.size > PLACED_MAX) {
+      const oldest = this.placed.keys().next().value;
+      if (oldest !== undefined) this.placed.delete(oldest);
     }
-    await fsyncPath(tmp);
-    return { sha256: hash.digest('hex'), size };
   }
 
   /** Hard-links a source we own (the spool's read-only original) when on the same filesystem. */
@@ -206,6 +216,26 @@ export class LocalArchive implements ArchiveBackend {
   }
 
   async verify(key: string, expected: { sha256: string; size: number }): Promise<VerifyResult> {
+    // Right after our own put: that put hashed these very bytes (the read-back) before linking
+    // them into place. If the name still holds that inode, unchanged and read-only, a second full
+    // hash would read the same blocks again. Used once; every later verify re-reads every byte.
+    const placed = this.placed.get(key);
+    if (placed) {
+      this.placed.delete(key);
+      const st = await fsp.lstat(this.objectPath(key)).catch(() => null);
+      if (
+        st?.isFile() &&
+        (st.mode & 0o222) === 0 &&
+        st.dev === placed.dev &&
+        st.ino === placed.ino &&
+        st.size === placed.size &&
+        st.ctimeMs === placed.ctimeMs &&
+        placed.sha256 === expected.sha256 &&
+        placed.size === expected.size
+      ) {
+        return { ok: true, key, method: 'same-inode', actualSha256: placed.sha256, size: st.size };
+      }
+    }
     try {
       const actual = await sha256File(this.objectPath(key));
       const ok = actual.sha256 === expected.sha256 && actual.size === expected.size;

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   GetBucketVersioningCommand,
@@ -153,6 +153,29 @@ async function digestSource(
   return { sha256: whole.digest('hex'), size, parts };
 }
 
+/** Hashes every byte that streams through it: the whole object, in the upload's one pass. */
+class WholeObjectTap extends Transform {
+  private readonly hash = createHash('sha256');
+  private size = 0;
+  private ended = false;
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    cb(null, chunk);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    this.ended = true;
+    cb();
+  }
+
+  result(): { sha256: string; size: number } {
+    if (!this.ended) return { sha256: 'incomplete', size: this.size };
+    return { sha256: this.hash.copy().digest('hex'), size: this.size };
+  }
+}
+
 function compositeOf(parts: Buffer[]): string {
   return `${createHash('sha256').update(Buffer.concat(parts)).digest('base64')}-${parts.length}`;
 }
@@ -170,6 +193,8 @@ export class S3Archive implements ArchiveBackend {
   private readonly liveUploads = new Set<string>();
   /** Part digests of uploads in progress, by key (one upload per key at a time: see put). */
   private readonly partTables = new Map<string, Buffer[]>();
+  /** Throws unless the bytes streamed for an upload in progress hash to the claimed SHA-256. */
+  private readonly wholeChecks = new Map<string, () => void>();
   private swept = false;
 
   constructor(config: S3ArchiveConfig) {
@@ -201,23 +226,33 @@ export class S3Archive implements ArchiveBackend {
   }
 
   /**
-   * We hash every byte once, before sending (whole file + each part). Hand those digests to the SDK
-   * so it neither re-hashes a part for `x-amz-checksum-sha256` nor again for the SigV4 payload hash:
-   * on a 2-core box shared with the S3 server that CPU matters. The server still checks each part against OUR
-   * digest, so bytes that changed since we hashed them are refused (BadDigest), not stored.
+   * Every byte is hashed once, as it is sent: the whole-object SHA-256 by a tap on the upload's
+   * body stream (checked against the intake hash before the upload is completed), and each part's
+   * SHA-256 here, from the part buffer lib-storage is about to send. Handing that digest to the
+   * SDK spares it a second hash of the part (`x-amz-checksum-sha256`) and a third for the SigV4
+   * payload hash: on a 2-core box shared with the S3 server that CPU matters. The server checks
+   * each part against OUR digest, so bytes that changed in flight are refused (BadDigest).
    */
   private installDigestMiddleware(): void {
-    type Input = { Key?: string; PartNumber?: number; ChecksumSHA256?: string };
+    type Input = { Key?: string; PartNumber?: number; ChecksumSHA256?: string; Body?: unknown };
     this.client.middlewareStack.add(
       (next, context) => async (args) => {
         const input = args.input as Input;
         if (context.commandName === 'UploadPartCommand' && input.Key && input.PartNumber && !input.ChecksumSHA256) {
-          const digest = this.partTables.get(input.Key)?.[input.PartNumber - 1];
-          if (digest)
+          const table = this.partTables.get(input.Key);
+          if (table && input.Body instanceof Uint8Array) {
+            const digest = createHash('sha256').update(input.Body).digest();
+            table[input.PartNumber - 1] = digest;
             return next({
               ...args,
               input: { ...input, ChecksumSHA256: digest.toString('base64') } as typeof args.input,
             });
+          }
+        }
+        if (context.commandName === 'CompleteMultipartUploadCommand' && input.Key) {
+          // The last gate before the object exists (and is locked for years): the bytes sent must
+          // be the bytes the intake hashed.
+          this.wholeChecks.get(input.Key)?.();
         }
         return next(args);
       },
@@ -351,14 +386,9 @@ export class S3Archive implements ArchiveBackend {
     const existing = await this.headRaw(key);
     if (existing) return this.samePut(key, existing, sha256, opts, source);
 
-    // Hash before sending: a wrong claim must fail BEFORE anything is locked for 6 months.
-    const digest = await digestSource(source, this.partSize);
-    if (digest.sha256 !== sha256 || digest.size !== size) {
-      throw new SealdockError(
-        'VERIFY_FAILED',
-        `put ${key}: content hashes to ${digest.sha256} (${digest.size} bytes), not the expected ${sha256}`,
-      );
-    }
+    // A wrong claim must fail BEFORE anything is locked for 6 months. No extra pass over the file
+    // for that: a single PUT carries our SHA-256 and the server refuses other bytes (BadDigest);
+    // a multipart upload is hashed as it streams and not completed unless the hash is ours.
     const common = {
       Bucket: this.bucket,
       Key: key,
@@ -398,14 +428,17 @@ export class S3Archive implements ArchiveBackend {
       }
     }
 
-    const composite = compositeOf(digest.parts);
     // A previous attempt for this key (killed process, outage) may have left an upload behind.
     await this.abortStaleUploads(key, new Date(Date.now() + 60_000), key).catch(() => undefined);
+    const tap = new WholeObjectTap();
     const upload = new Upload({
       client: this.client,
       params: {
         ...common,
-        Body: 'bytes' in source ? source.bytes : createReadStream(source.path, { highWaterMark: MiB }),
+        Body: ('bytes' in source
+          ? Readable.from([source.bytes])
+          : createReadStream(source.path, { highWaterMark: MiB })
+        ).pipe(tap),
         ContentLength: size,
       },
       partSize: this.partSize,
@@ -413,7 +446,17 @@ export class S3Archive implements ArchiveBackend {
       leavePartsOnError: false,
     });
     let uploadId: string | undefined;
-    this.partTables.set(key, digest.parts);
+    const parts: Buffer[] = [];
+    this.partTables.set(key, parts);
+    this.wholeChecks.set(key, () => {
+      const sent = tap.result();
+      if (sent.sha256 !== sha256 || sent.size !== size) {
+        throw new SealdockError(
+          'VERIFY_FAILED',
+          `put ${key}: the bytes sent hash to ${sent.sha256} (${sent.size} bytes), not the expected ${sha256}; upload not completed`,
+        );
+      }
+    });
     const track = setInterval(() => {
       if (upload.uploadId && !uploadId) {
         uploadId = upload.uploadId;
@@ -422,15 +465,17 @@ export class S3Archive implements ArchiveBackend {
     }, 50);
     try {
       const out = await upload.done();
+      const composite =
+        parts.length === Math.ceil(size / this.partSize) && parts.every(Boolean) ? compositeOf(parts) : undefined;
       const got = out.ChecksumSHA256;
-      if (got && got !== composite) {
+      if (got && composite && got !== composite) {
         // The file changed while being sent: the server holds other bytes than we hashed.
         throw new SealdockError(
           'VERIFY_FAILED',
           `put ${key}: server composite checksum ${got} differs from local ${composite}; the source changed during upload`,
         );
       }
-      this.remember(key, { sha256, size, checksum: composite, versionId: out.VersionId });
+      if (composite) this.remember(key, { sha256, size, checksum: composite, versionId: out.VersionId });
       return { key, size, sha256, versionId: out.VersionId, backendChecksum: got ?? composite, alreadyPresent: false };
     } catch (err) {
       const id = uploadId ?? upload.uploadId;
@@ -444,6 +489,7 @@ export class S3Archive implements ArchiveBackend {
     } finally {
       clearInterval(track);
       this.partTables.delete(key);
+      this.wholeChecks.delete(key);
       if (uploadId) this.liveUploads.delete(uploadId);
     }
   }

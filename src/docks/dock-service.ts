@@ -88,7 +88,6 @@ export class DockService {
     this.ticking = true;
     try {
       const now = Date.now();
-      const quiet = this.deps.config.intake.quietPeriodMs;
       for (const [absPath, t] of this.tracked) {
         const st = await fsp.lstat(absPath).catch(() => null);
         if (!st) {
@@ -103,19 +102,28 @@ export class DockService {
         }
         t.obs = observe(t.obs, st.size, st.mtimeMs, now);
       }
-      for (const [absPath, t] of this.tracked) {
-        if (this.stopped || this.inFlight.size >= MAX_PARALLEL_INTAKES) break;
-        if (isSidecarName(absPath)) {
-          this.maybeHandOverSidecar(absPath, t, now, quiet);
-          continue;
-        }
-        if (this.inFlight.has(absPath) || !t.obs || now < t.retryAt) continue;
-        // An empty file is a recorder that has not written yet (or a placeholder), never footage.
-        if (t.obs.size === 0 || !isStable(t.obs, now, quiet) || !this.sidecarSettled(absPath, now, quiet)) continue;
-        this.take(absPath, t);
-      }
+      this.fillSlots(now);
     } finally {
       this.ticking = false;
+    }
+  }
+
+  /**
+   * Starts intakes of files already seen stable, up to the limit. Called by the tick and again the
+   * moment an intake ends, so a burst drains at the disk's pace instead of two files per tick.
+   */
+  private fillSlots(now: number): void {
+    const quiet = this.deps.config.intake.quietPeriodMs;
+    for (const [absPath, t] of this.tracked) {
+      if (this.stopped || this.inFlight.size >= MAX_PARALLEL_INTAKES) break;
+      if (isSidecarName(absPath)) {
+        this.maybeHandOverSidecar(absPath, t, now, quiet);
+        continue;
+      }
+      if (this.inFlight.has(absPath) || !t.obs || now < t.retryAt) continue;
+      // An empty file is a recorder that has not written yet (or a placeholder), never footage.
+      if (t.obs.size === 0 || !isStable(t.obs, now, quiet) || !this.sidecarSettled(absPath, now, quiet)) continue;
+      this.take(absPath, t);
     }
   }
 
@@ -188,6 +196,7 @@ export class DockService {
       .finally(() => {
         this.inFlight.delete(absPath);
         this.running.delete(job);
+        this.fillSlots(Date.now());
       });
     this.running.add(job);
   }

@@ -15,6 +15,7 @@ import type { Elements } from '../elements/types.js';
 import { SealdockError } from '../errors.js';
 import { sidecarNameFor } from '../docks/names.js';
 import { metrics } from '../metrics.js';
+import { readStreamOfFd } from '../util/durable-copy.js';
 import { sha256Hex } from '../util/hash.js';
 import type { Spool, SpooledTemp } from './spool.js';
 
@@ -80,10 +81,7 @@ export class IntakeService {
           `${c.relPath} is ${before.size} bytes; the intake limit is ${config.intake.maxFileBytes}`,
         );
       }
-      temp = await spool.receive(
-        fh.createReadStream({ highWaterMark: 1024 * 1024, autoClose: false }),
-        config.intake.maxFileBytes,
-      );
+      temp = await spool.receive(readStreamOfFd(fh.fd), config.intake.maxFileBytes);
       // Re-check after copying: a slow (e.g. SMB) copy can pause longer than the quiet period.
       const after = await fh.stat();
       const named = await fsp.lstat(c.absPath).catch(() => null);

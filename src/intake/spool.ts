@@ -1,14 +1,14 @@
 // The spool: our own durable copy of every original until the archive holds it verified.
-// A file enters by being streamed into spool/tmp while its SHA-256 is computed in the same
-// pass, fsynced, and renamed into spool/originals/<sha256> (then the folder is fsynced): a crash
-// leaves either nothing or a complete, correctly named file, never a half one under a real name.
-import { createHash, randomUUID } from 'node:crypto';
-import fs from 'node:fs';
+// A file enters by being streamed into spool/tmp while its SHA-256 is computed and the data
+// flushed in the same pass (util/durable-copy.ts), fsynced, and renamed into
+// spool/originals/<sha256> (then the folder is fsynced): a crash leaves either nothing or a
+// complete, correctly named file, never a half one under a real name.
+import { randomUUID } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { SealdockError } from '../errors.js';
+import { copyHashFlush } from '../util/durable-copy.js';
 import { fsyncPath } from '../util/fsync.js';
 
 export interface SpooledTemp {
@@ -51,33 +51,13 @@ export class Spool {
   }
 
   /**
-   * Streams `source` into a temp file, hashing in the same pass, and fsyncs it. Aborts (and
-   * removes the temp file) past `maxBytes`.
+   * Streams `source` into a temp file, hashing and flushing in the same pass; durable when it
+   * returns. Aborts (and removes the temp file) past `maxBytes`.
    */
   async receive(source: Readable, maxBytes: number): Promise<SpooledTemp> {
     const tmpPath = this.newTempPath();
-    const hash = createHash('sha256');
-    let size = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        size += chunk.length;
-        if (size > maxBytes) {
-          cb(new SealdockError('PAYLOAD_TOO_LARGE', `file exceeds the intake limit of ${maxBytes} bytes`));
-          return;
-        }
-        hash.update(chunk);
-        cb(null, chunk);
-      },
-    });
-    try {
-      const out = fs.createWriteStream(tmpPath, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 });
-      await pipeline(source, meter, out);
-      await fsyncPath(tmpPath);
-      return { tmpPath, sha256: hash.digest('hex'), size };
-    } catch (err) {
-      await fsp.rm(tmpPath, { force: true });
-      throw err;
-    }
+    const { sha256, size } = await copyHashFlush(source, tmpPath, { maxBytes, mode: 0o600 });
+    return { tmpPath, sha256, size };
   }
 
   /** Names a received temp file by its content. Idempotent: the same content may already be there. */

@@ -18,5 +18,5 @@ export async function sha256Stream(stream: Readable): Promise<{ sha256: string; 
 }
 
 export function sha256File(file: string): Promise<{ sha256: string; size: number }> {
-  return sha256Stream(fs.createReadStream(file, { highWaterMark: 1024 * 1024 }));
+  return sha256Stream(fs.createReadStream(file, { highWaterMark: 4 * 1024 * 1024 }));
 }
