@@ -119,10 +119,10 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   evidenceRoutes(app, deps);
   downloadRoutes(app, deps);
   actionRoutes(app, deps);
-  // Uploads: the raw request stream goes to the handler untouched (never buffered), whatever type
-  // a dock declares. Content-type parsers are scoped to this plugin, so no other route sees them.
+  // Uploads: the raw request stream goes to the handler untouched (never buffered), whatever
+  // non-JSON type a dock declares (JSON is refused there: a file is not an annotation). Parsers
+  // are scoped to this plugin, so no other route sees a raw stream.
   await app.register(async (uploads) => {
-    uploads.removeAllContentTypeParsers();
     uploads.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
     dockRoutes(uploads, deps);
   });
