@@ -20,6 +20,8 @@ export const ErrorCodes = {
   ARCHIVE_CONFLICT: { status: 500, title: 'Archive key already holds different content', retry: 'permanent' },
   ARCHIVE_UNAVAILABLE: { status: 503, title: 'Archive is unavailable', retry: 'retryable' },
   VERIFY_FAILED: { status: 500, title: 'Verification failed', retry: 'permanent' },
+  // 502: the archive (our upstream) answered with bytes that are not the ones recorded; an alarm.
+  INTEGRITY_ALARM: { status: 502, title: 'Archived bytes differ from the record', retry: 'permanent' },
   MEDIA_UNPLAYABLE: { status: 422, title: 'Media could not be decoded', retry: 'permanent' },
   MEDIA_FAILED: { status: 500, title: 'Media processing failed', retry: 'retryable' },
   DERIVATIVE_PENDING: { status: 503, title: 'The playback copy is being made', retry: 'retryable' },

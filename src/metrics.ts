@@ -49,6 +49,12 @@ export const metrics = {
     labelNames: ['stage'] as const,
     registers,
   }),
+  alarms: new Counter({
+    name: 'sealdock_alarms_total',
+    help: 'Archive alarms: integrity-alarm (bytes that are not the record), tamper-detected (versions or delete markers someone else added), lock-self-test-failed.',
+    labelNames: ['kind'] as const,
+    registers,
+  }),
   apiRequestDuration: new Histogram({
     name: 'sealdock_api_request_duration_seconds',
     help: 'API request latency by route, method and status class.',

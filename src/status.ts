@@ -1,7 +1,8 @@
 // The daemon's status as `sealdock status` prints it and GET /api/v1/status returns it: the
 // heartbeat file the daemon rewrites every 2 s (pid, seal, docks waiting), backlog per state,
-// derivations in progress and failed items with their stage and error.
+// derivations in progress, failed items with their stage and error, and the archive alarms.
 import fs from 'node:fs';
+import { ALARM_ACTIONS } from './audit/alarms.js';
 import type { EvidenceRepo } from './catalog/evidence-repo.js';
 import { summarize, type EvidenceSummary } from './catalog/views.js';
 import type { Config } from './config/schema.js';
@@ -14,6 +15,11 @@ export interface DaemonStatus {
   states: Record<string, number>;
   inProgress: EvidenceSummary[];
   failed: EvidenceSummary[];
+  /** integrity alarms, tampering attempts, lock self-test failures: from the audit log */
+  alarms: {
+    total: number;
+    latest: { seq: number; at: string; action: string; evidenceId: string | null; key?: string; detail: string }[];
+  };
 }
 
 export function readStatus(config: Config, repo: EvidenceRepo): DaemonStatus {
@@ -32,5 +38,17 @@ export function readStatus(config: Config, repo: EvidenceRepo): DaemonStatus {
     .filter((e) => e.progress !== null)
     .map(summarize);
   const failed = repo.list({ state: 'failed', limit: 100 }).map(summarize);
-  return { daemon: daemon ?? { running: false }, archive: config.archive.backend, states, inProgress, failed };
+  const raised = repo.audit.latestOf(ALARM_ACTIONS, 5);
+  const alarms = {
+    total: raised.total,
+    latest: raised.rows.map((r) => ({
+      seq: r.seq,
+      at: r.at,
+      action: r.action,
+      evidenceId: r.evidenceId,
+      ...(typeof r.details.key === 'string' ? { key: r.details.key } : {}),
+      detail: String(r.details.problem ?? r.details.why ?? r.details.note ?? ''),
+    })),
+  };
+  return { daemon: daemon ?? { running: false }, archive: config.archive.backend, states, inProgress, failed, alarms };
 }

@@ -35,6 +35,23 @@ export interface ObjectInfo {
   legalHold?: boolean | undefined;
   etag?: string | undefined;
   lastModified?: Date | undefined;
+  /** The store's own SHA-256 checksum, base64 (a composite `…-N` for S3 multipart); S3 only. */
+  checksumSha256?: string | undefined;
+  /**
+   * What changes whenever the bytes could have: the version id on S3 (a version's bytes never
+   * change), `dev:ino:size:mtime:ctime` on the local backend (ctime cannot be set back by anyone).
+   */
+  identity: string;
+}
+
+/** One stored version of a key, or a delete marker (S3); the local backend has one per file. */
+export interface ObjectVersion {
+  key: string;
+  versionId?: string | undefined;
+  deleteMarker: boolean;
+  isLatest: boolean;
+  size?: number | undefined;
+  lastModified?: Date | undefined;
 }
 
 export interface VerifyResult {
@@ -69,11 +86,21 @@ export interface ArchiveBackend {
    */
   put(key: string, source: ObjectSource, opts: PutOptions): Promise<StoredObject>;
   verify(key: string, expected: { sha256: string; size: number }): Promise<VerifyResult>;
-  head(key: string): Promise<ObjectInfo | null>;
-  /** Streams the object (or an inclusive byte range of it). Throws NOT_FOUND when absent. */
-  read(key: string, range?: ByteRange): Promise<Readable>;
-  /** Every key under the prefix, in lexical order. */
+  /** `versionId`: that version, never whatever is latest (S3; ignored by the local backend). */
+  head(key: string, versionId?: string): Promise<ObjectInfo | null>;
+  /**
+   * Streams the object (or an inclusive byte range of it). Throws NOT_FOUND when absent.
+   * Readers of evidence go through `PinnedReader` (pinned.ts), which passes the version the
+   * catalog recorded and checks the bytes; a bare read gets whatever the key shows now.
+   */
+  read(key: string, range?: ByteRange, versionId?: string): Promise<Readable>;
+  /** Every key under the prefix, in lexical order (what is visible now: not behind a delete marker). */
   list(prefix: string): AsyncIterable<string>;
+  /**
+   * Every version and delete marker under the prefix (S3 ListObjectVersions), by key, newest first
+   * within a key. What `list` hides is here: overwrites and delete markers someone added.
+   */
+  versions(prefix: string): AsyncIterable<ObjectVersion>;
   setLegalHold(key: string, on: boolean): Promise<void>;
   /** Moves retain-until later; a date earlier than the current one is ignored (never shortens). */
   extendRetention(key: string, until: Date): Promise<void>;

@@ -17,6 +17,7 @@ import type {
   ByteRange,
   ObjectInfo,
   ObjectSource,
+  ObjectVersion,
   PutOptions,
   StoredObject,
   VerifyResult,
@@ -256,7 +257,7 @@ export class LocalArchive implements ArchiveBackend {
     }
   }
 
-  async head(key: string): Promise<ObjectInfo | null> {
+  async head(key: string, _versionId?: string): Promise<ObjectInfo | null> {
     let st: fs.Stats;
     try {
       st = await fsp.lstat(this.objectPath(key));
@@ -274,10 +275,12 @@ export class LocalArchive implements ArchiveBackend {
       legalHold: meta?.legalHold,
       etag: meta ? `"${meta.sha256}"` : `"${st.size.toString(16)}-${Math.trunc(st.mtimeMs).toString(16)}"`,
       lastModified: st.mtime,
+      identity: `file:${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`,
     };
   }
 
-  async read(key: string, range?: ByteRange): Promise<Readable> {
+  /** No versions here: `versionId` is ignored, and the bytes are checked by whoever pinned them. */
+  async read(key: string, range?: ByteRange, _versionId?: string): Promise<Readable> {
     const file = this.objectPath(key);
     const st = await fsp.lstat(file).catch(() => null);
     if (!st?.isFile()) throw new SealdockError('NOT_FOUND', `no archived object ${key}`);
@@ -289,6 +292,14 @@ export class LocalArchive implements ArchiveBackend {
 
   async *list(prefix: string): AsyncIterable<string> {
     yield* this.walk('', prefix);
+  }
+
+  /** One "version" per file: a directory keeps no history (and no delete markers). */
+  async *versions(prefix: string): AsyncIterable<ObjectVersion> {
+    for await (const key of this.list(prefix)) {
+      const st = await fsp.lstat(this.objectPath(key)).catch(() => null);
+      if (st?.isFile()) yield { key, deleteMarker: false, isLatest: true, size: st.size, lastModified: st.mtime };
+    }
   }
 
   private async *walk(rel: string, prefix: string): AsyncIterable<string> {

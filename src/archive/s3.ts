@@ -13,6 +13,7 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
+  ListObjectVersionsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   PutObjectLegalHoldCommand,
@@ -27,6 +28,7 @@ import type {
   ByteRange,
   ObjectInfo,
   ObjectSource,
+  ObjectVersion,
   PutOptions,
   StoredObject,
   VerifyResult,
@@ -672,9 +674,9 @@ export class S3Archive implements ArchiveBackend {
     };
   }
 
-  async head(key: string): Promise<ObjectInfo | null> {
+  async head(key: string, versionId?: string): Promise<ObjectInfo | null> {
     assertSafeKey(key);
-    const h = await this.headRaw(key);
+    const h = await this.headRaw(key, versionId);
     if (!h) return null;
     return {
       key,
@@ -685,10 +687,12 @@ export class S3Archive implements ArchiveBackend {
       legalHold: h.ObjectLockLegalHoldStatus === 'ON',
       etag: h.ETag,
       lastModified: h.LastModified,
+      checksumSha256: h.ChecksumSHA256,
+      identity: `version:${h.VersionId ?? 'null'}`,
     };
   }
 
-  async read(key: string, range?: ByteRange): Promise<Readable> {
+  async read(key: string, range?: ByteRange, versionId?: string): Promise<Readable> {
     assertSafeKey(key);
     if (
       range &&
@@ -701,6 +705,7 @@ export class S3Archive implements ArchiveBackend {
         new GetObjectCommand({
           Bucket: this.bucket,
           Key: key,
+          ...(versionId ? { VersionId: versionId } : {}),
           ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
         }),
       );
@@ -727,6 +732,50 @@ export class S3Archive implements ArchiveBackend {
       for (const o of page.Contents ?? []) if (o.Key) yield o.Key;
       ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (ContinuationToken);
+  }
+
+  async *versions(prefix: string): AsyncIterable<ObjectVersion> {
+    if (/[\u0000]/.test(prefix) || prefix.split('/').some((p) => p === '..' || p === '.')) {
+      throw new SealdockError('BAD_INPUT', `unsafe prefix ${JSON.stringify(prefix)}`);
+    }
+    let KeyMarker: string | undefined;
+    let VersionIdMarker: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(
+          new ListObjectVersionsCommand({ Bucket: this.bucket, Prefix: prefix, KeyMarker, VersionIdMarker }),
+        );
+      } catch (err) {
+        throw toSealdockError(err, `ListObjectVersions ${JSON.stringify(prefix)}`);
+      }
+      const found: ObjectVersion[] = [
+        ...(page.Versions ?? []).map((v) => ({
+          key: v.Key ?? '',
+          versionId: v.VersionId,
+          deleteMarker: false,
+          isLatest: v.IsLatest === true,
+          size: v.Size,
+          lastModified: v.LastModified,
+        })),
+        ...(page.DeleteMarkers ?? []).map((m) => ({
+          key: m.Key ?? '',
+          versionId: m.VersionId,
+          deleteMarker: true,
+          isLatest: m.IsLatest === true,
+          lastModified: m.LastModified,
+        })),
+      ];
+      found.sort((a, b) =>
+        a.key === b.key
+          ? (b.lastModified?.getTime() ?? 0) - (a.lastModified?.getTime() ?? 0)
+          : Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)),
+      );
+      yield* found.filter((v) => v.key !== '');
+      const more = page.IsTruncated === true;
+      KeyMarker = more ? page.NextKeyMarker : undefined;
+      VersionIdMarker = more ? page.NextVersionIdMarker : undefined;
+    } while (KeyMarker);
   }
 
   async setLegalHold(key: string, on: boolean): Promise<void> {

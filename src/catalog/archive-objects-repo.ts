@@ -71,11 +71,11 @@ export class ArchiveObjectsRepo {
     ).map(fromRaw);
   }
 
-  /** The key stored last (the readiness probe heads it), or null for an empty archive. */
-  newestKey(): string | null {
-    const row = this.db.prepare('SELECT key FROM archive_objects ORDER BY stored_at DESC LIMIT 1').get() as
-      { key: string } | undefined;
-    return row?.key ?? null;
+  /** The object stored last, with its version (the readiness probe heads it), or null for an empty archive. */
+  newest(): { key: string; versionId: string | null } | null {
+    const row = this.db.prepare('SELECT key, version_id FROM archive_objects ORDER BY stored_at DESC LIMIT 1').get() as
+      { key: string; version_id: string | null } | undefined;
+    return row ? { key: row.key, versionId: row.version_id } : null;
   }
 
   setItemLegalHold(evidenceId: string, on: boolean): void {

@@ -106,6 +106,23 @@ export class AuditLog {
     return row?.hash ?? null;
   }
 
+  /** The newest rows with any of these actions, newest first, and how many there are in all (status). */
+  latestOf(actions: readonly string[], limit: number): { total: number; rows: AuditRow[] } {
+    if (actions.length === 0) return { total: 0, rows: [] };
+    const inList = actions.map(() => '?').join(',');
+    const total = (
+      this.db.prepare(`SELECT COUNT(*) AS n FROM audit_log WHERE action IN (${inList})`).get(...actions) as {
+        n: number;
+      }
+    ).n;
+    const rows = (
+      this.db
+        .prepare(`SELECT * FROM audit_log WHERE action IN (${inList}) ORDER BY seq DESC LIMIT ?`)
+        .all(...actions, Math.max(1, limit)) as RawAuditRow[]
+    ).map(fromRaw);
+    return { total, rows };
+  }
+
   /** Walks the whole chain; reports every row whose content, link or numbering is not what was written. */
   verify(): AuditVerifyResult {
     const problems: AuditVerifyResult['problems'] = [];

@@ -308,7 +308,14 @@ export class EvidenceRepo {
       EvidenceRecord,
       'resumeState' | 'stage' | 'error' | 'attempts' | 'nextAttemptAt' | 'spoolPath' | 'progress' | 'updatedAt'
     >,
-    objects: { key: string; kind: ArchiveObjectRecord['kind']; sha256: string; size: number; hashed: boolean }[],
+    objects: {
+      key: string;
+      kind: ArchiveObjectRecord['kind'];
+      sha256: string;
+      size: number;
+      hashed: boolean;
+      versionId?: string | undefined;
+    }[],
     actor: string,
   ): void {
     this.db
@@ -348,7 +355,7 @@ export class EvidenceRepo {
             kind: o.kind,
             sha256: o.sha256,
             size: o.size,
-            versionId: null,
+            versionId: o.versionId ?? null,
             backendChecksum: null,
             retainUntil: r.retainUntil,
             legalHold: r.legalHold,

@@ -3,6 +3,7 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { archiveKeys, formatRevision } from '../archive/keys.js';
+import { pinnedReaderFor } from '../audit/alarms.js';
 import type { EvidenceRecord } from '../catalog/evidence-repo.js';
 import { SealdockError } from '../errors.js';
 import { DAEMON_ACTOR } from '../intake/intake-service.js';
@@ -312,7 +313,15 @@ async function ensureOriginalInSpool(ctx: PipelineContext, item: EvidenceRecord)
   const local = ctx.spool.originalPath(item.sha256);
   const st = await fsp.stat(local).catch(() => null);
   if (st?.isFile() && st.size === item.size) return local;
-  const temp = await ctx.spool.receive(await ctx.archive.read(originalKey(item)), item.size);
+  // The version we archived and recorded, hash-checked on the way (an overwrite of the key, or a
+  // delete marker on it, changes nothing here; bytes that are not the record raise an alarm).
+  const key = originalKey(item);
+  const recorded = ctx.repo.archiveObjects.ofItem(item.id).find((o) => o.key === key);
+  const source = await pinnedReaderFor(ctx.archive, ctx, DAEMON_ACTOR).open(
+    { key, sha256: item.sha256, size: item.size, evidenceId: item.id, ...recorded },
+    { reader: 'derive' },
+  );
+  const temp = await ctx.spool.receive(source, item.size);
   if (temp.sha256 !== item.sha256) {
     await ctx.spool.discard(temp);
     throw new SealdockError(

@@ -3,6 +3,7 @@
 // the item is (re)entered. Items already in the catalog are left as they are.
 import type { ArchiveBackend } from '../archive/archive.js';
 import { archiveKeys } from '../archive/keys.js';
+import type { PinnedReader } from '../archive/pinned.js';
 import type { SealVerifier } from '../seal/verifier.js';
 import type { Manifest } from '../seal/manifest.js';
 import { ELEMENT_KEYS, type Elements } from '../elements/types.js';
@@ -33,9 +34,10 @@ function elementsFrom(m: Manifest, source: string): Elements {
   return out;
 }
 
+/** Every item with anything stored, even if a delete marker hides it from a plain listing. */
 export async function* evidenceIds(archive: ArchiveBackend): AsyncIterable<string> {
   let last = '';
-  for await (const key of archive.list(archiveKeys.evidencePrefix())) {
+  for await (const { key } of archive.versions(archiveKeys.evidencePrefix())) {
     const id = key.split('/')[1];
     if (id && id !== last) {
       last = id;
@@ -50,6 +52,7 @@ export async function reindex(deps: {
   repo: EvidenceRepo;
   actor: string;
   hashObjects?: boolean;
+  reader?: PinnedReader | undefined;
 }): Promise<ReindexReport> {
   const report: ReindexReport = { scanned: 0, added: [], alreadyCatalogued: 0, failed: [] };
   for await (const id of evidenceIds(deps.archive)) {
@@ -59,11 +62,18 @@ export async function reindex(deps: {
       continue;
     }
     // Seals and chain always; the originals' bytes only when asked (it reads every byte back).
-    const v = await verifyEvidence({ archive: deps.archive, verifier: deps.verifier }, id, undefined, {
-      hashObjects: deps.hashObjects ?? false,
-    });
+    const v = await verifyEvidence(
+      { archive: deps.archive, verifier: deps.verifier, reader: deps.reader },
+      id,
+      undefined,
+      {
+        hashObjects: deps.hashObjects ?? false,
+      },
+    );
     const m = v.latest;
-    if (!v.ok || !m) {
+    // Versions or delete markers someone else added do not stop a rebuild: reads are pinned to
+    // the versions we wrote (recorded below), and `verify` reports the attempt.
+    if (!v.intact || !m) {
       report.failed.push({
         id,
         problems: [
@@ -75,7 +85,8 @@ export async function reindex(deps: {
       continue;
     }
     const latestBytes = v.revisionBytes.at(-1)!;
-    const head = await deps.archive.head(m.original.archiveKey);
+    const original = v.objectsSeen.find((o) => o.key === m.original.archiveKey);
+    const head = await deps.archive.head(m.original.archiveKey, original?.versionId);
     const sidecar = elementsFrom(m, 'sidecar');
     deps.repo.insertRebuilt(
       {

@@ -1,5 +1,7 @@
 // Acting on one item: re-verify it against the archive; annotate it (admin).
 import type { FastifyInstance } from 'fastify';
+import { pinnedReaderFor, reportTampering } from '../../audit/alarms.js';
+import { DAEMON_ACTOR } from '../../intake/intake-service.js';
 import { annotate } from '../../usecases/annotate.js';
 import { SealdockError } from '../../errors.js';
 import { expectationOf, verifyEvidence } from '../../usecases/verify-evidence.js';
@@ -28,6 +30,12 @@ export function actionRoutes(app: FastifyInstance, deps: ApiDeps): void {
             properties: {
               id: { type: 'string' },
               ok: { type: 'boolean' },
+              intact: { type: 'boolean', description: 'seals, chain and hashes check out' },
+              tampering: {
+                type: 'array',
+                items: looseObject,
+                description: "versions and delete markers on the item's keys that sealdock never wrote",
+              },
               revisions: { type: 'array', items: looseObject },
               objects: { type: 'array', items: looseObject },
               problems: { type: 'array', items: { type: 'string' } },
@@ -43,7 +51,17 @@ export function actionRoutes(app: FastifyInstance, deps: ApiDeps): void {
       if (header !== undefined) request.accessContext = { reason: decodeReason(header) };
       const item = deps.repo.get(id);
       if (!item) throw new SealdockError('NOT_FOUND', `no evidence ${id}`);
-      const v = await verifyEvidence({ archive: deps.archive, verifier: deps.verifier }, id, expectationOf(item));
+      const v = await verifyEvidence(
+        {
+          archive: deps.archive,
+          verifier: deps.verifier,
+          reader: pinnedReaderFor(deps.archive, deps, DAEMON_ACTOR),
+          recorded: deps.repo.archiveObjects.ofItem(id),
+        },
+        id,
+        expectationOf(item),
+      );
+      reportTampering(deps, DAEMON_ACTOR, id, v.tampering);
       const problems = [
         ...v.problems,
         ...v.revisions.flatMap((r) => r.problems),

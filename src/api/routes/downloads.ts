@@ -1,7 +1,12 @@
 // Downloads: the original, the playback derivative, a manifest revision and its seal, streamed
 // from the archive (never buffered here), with single Range requests and validators. Every read
-// needs X-Access-Reason and is recorded before the first byte leaves.
+// needs X-Access-Reason and is recorded before the first byte leaves. The bytes come from the
+// version the catalog recorded and are checked on the way (archive/pinned.ts): bytes that are not
+// the record are refused, or cut off mid-body, with an integrity alarm — never a normal read.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { PinnedObject } from '../../archive/pinned.js';
+import { pinnedReaderFor } from '../../audit/alarms.js';
+import { DAEMON_ACTOR } from '../../intake/intake-service.js';
 import type { ArchiveObjectRecord, EvidenceRecord } from '../../catalog/evidence-repo.js';
 import { SealdockError } from '../../errors.js';
 import { contentTypeOf } from '../../util/content-type.js';
@@ -15,7 +20,7 @@ import { binaryResponse, errorResponses, idParams, reasonHeaders } from '../sche
 
 type Kind = 'original' | 'derivative' | 'manifest' | 'signature';
 
-interface Target {
+interface Target extends PinnedObject {
   key: string;
   sha256: string;
   size: number;
@@ -68,7 +73,14 @@ function resolveTarget(
   }
 }
 
-const pick = (o: ArchiveObjectRecord) => ({ key: o.key, sha256: o.sha256, size: o.size });
+const pick = (o: ArchiveObjectRecord): PinnedObject => ({
+  key: o.key,
+  sha256: o.sha256,
+  size: o.size,
+  evidenceId: o.evidenceId,
+  versionId: o.versionId,
+  backendChecksum: o.backendChecksum,
+});
 
 /**
  * Asking to play an item brings its put-off transcode forward (media.transcode on-demand or
@@ -92,6 +104,7 @@ function pendingDerivative(
 }
 
 export function downloadRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  const reader = pinnedReaderFor(deps.archive, deps, DAEMON_ACTOR);
   const serve =
     (kind: Kind) =>
     async (
@@ -146,14 +159,19 @@ export function downloadRoutes(app: FastifyInstance, deps: ApiDeps): void {
         recordAccess(deps, request, { ...note, status });
         return reply.send();
       }
-      // Open first so the audit row says what really happened; record before any byte is sent.
-      const stream = await deps.archive.read(t.key, partial);
-      try {
-        recordAccess(deps, request, { ...note, status, bytes: partial ? partial.end - partial.start + 1 : t.size });
-      } catch (err) {
-        stream.destroy();
-        throw err;
-      }
+      // The access row is written right before the first byte is released, so a read refused for
+      // its bytes (or a small object that fails its hash) is recorded as the failed read it is.
+      const stream = await reader.open(t, {
+        reader: 'api',
+        range: partial,
+        beforeFirstByte: () =>
+          recordAccess(deps, request, {
+            ...note,
+            ...(t.versionId ? { versionId: t.versionId } : {}),
+            status,
+            bytes: partial ? partial.end - partial.start + 1 : t.size,
+          }),
+      });
       return reply.send(stream);
     };
 

@@ -35,9 +35,10 @@ export function archiveProbe(deps: Pick<ApiDeps, 'repo' | 'archive'>): () => Pro
   // head() of a real key proves the archive answers and we may read it; never checkReady(), which
   // on the local backend clears temp files a running archive stage may be writing.
   return cached(5_000, 2_000, async () => {
-    const key = deps.repo.archiveObjects.newestKey();
-    const info = await deps.archive.head(key ?? 'readyz-probe');
-    if (key && !info) throw new Error(`archived object ${key} is not there`);
+    const newest = deps.repo.archiveObjects.newest();
+    // The recorded version: a delete marker on the key is not an outage.
+    const info = await deps.archive.head(newest?.key ?? 'readyz-probe', newest?.versionId ?? undefined);
+    if (newest && !info) throw new Error(`archived object ${newest.key} is not there`);
   });
 }
 

@@ -1,4 +1,6 @@
 // hold, release, retain, reindex: what an archive admin does to archived items.
+import { pinnedReaderFor } from '../../audit/alarms.js';
+import { createLogger } from '../../logging.js';
 import type { Command } from 'commander';
 import { createArchive } from '../../archive/index.js';
 import { extendItemRetention, setItemLegalHold } from '../../usecases/holds.js';
@@ -84,6 +86,7 @@ export function registerArchiveAdmin(program: Command, globals: () => GlobalOpti
           repo: cat.repo,
           actor: cliActor(),
           hashObjects: o.hash ?? false,
+          reader: pinnedReaderFor(archive, { repo: cat.repo, log: createLogger('error') }, cliActor()),
         });
         if (o.json) printJson(report);
         else {

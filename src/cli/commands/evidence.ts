@@ -17,7 +17,7 @@ export function registerEvidenceCommands(program: Command, globals: () => Global
       const cat = openCatalogFor(config);
       try {
         const result = readStatus(config, cat.repo);
-        const { states: backlog, inProgress, failed } = result;
+        const { states: backlog, inProgress, failed, alarms } = result;
         const daemon = result.daemon.running === false ? null : result.daemon;
         if (opts.json) return printJson(result);
         printLines([
@@ -40,6 +40,17 @@ export function registerEvidenceCommands(program: Command, globals: () => Global
             ['id', 'state', 'progress'],
             inProgress.map((e) => [e.id, e.state, `${e.progress ?? 0}%`]),
           );
+        }
+        if (alarms.total) {
+          printLines([
+            '',
+            `ALARMS: ${alarms.total} in the audit log (integrity, tampering, lock self-test); newest:`,
+            ...alarms.latest.map(
+              (a) =>
+                `  #${a.seq} ${a.at} ${a.action}${a.evidenceId ? ` ${a.evidenceId}` : ''}: ${a.key ?? ''} ${a.detail}`,
+            ),
+            '  (sealdock audit list --action <kind> shows them all)',
+          ]);
         }
         if (failed.length) {
           printLines(['', 'failed (retried with back-off):']);

@@ -11,9 +11,10 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { createArchive } from '../../archive/index.js';
-import type { ArchiveBackend } from '../../archive/archive.js';
+import type { PinnedObject, PinnedReader } from '../../archive/pinned.js';
+import { pinnedReaderFor } from '../../audit/alarms.js';
 import { sealConfigOf } from '../../config/adapters.js';
-import { SealdockError } from '../../errors.js';
+import { SealdockError, errorMessage } from '../../errors.js';
 import { createLogger } from '../../logging.js';
 import { devSealFiles } from '../../seal/dev-seal.js';
 import { createSealService } from '../../seal/index.js';
@@ -23,7 +24,12 @@ import { cliActor, cliConfig, openCatalogFor, type GlobalOptions } from '../cont
 import { EXIT_VERIFY_FAILED } from '../exit-codes.js';
 import { printJson, printLines } from '../output.js';
 
-async function copyOut(archive: ArchiveBackend, key: string, dest: string): Promise<{ sha256: string; size: number }> {
+/** One object, the version the catalog recorded, checked on the way (a mismatch is an alarm, and no file). */
+async function copyOut(
+  reader: PinnedReader,
+  obj: PinnedObject,
+  dest: string,
+): Promise<{ sha256: string; size: number }> {
   await fsp.mkdir(path.dirname(dest), { recursive: true });
   const hash = createHash('sha256');
   let size = 0;
@@ -34,7 +40,16 @@ async function copyOut(archive: ArchiveBackend, key: string, dest: string): Prom
       cb(null, chunk);
     },
   });
-  await pipeline(await archive.read(key), tap, fs.createWriteStream(dest, { flags: 'wx', mode: 0o444 }));
+  try {
+    await pipeline(
+      await reader.open(obj, { reader: 'export' }),
+      tap,
+      fs.createWriteStream(dest, { flags: 'wx', mode: 0o444 }),
+    );
+  } catch (err) {
+    await fsp.rm(dest, { force: true });
+    throw err;
+  }
   return { sha256: hash.digest('hex'), size };
 }
 
@@ -73,6 +88,7 @@ export function registerExport(program: Command, globals: () => GlobalOptions): 
       const cat = openCatalogFor(config);
       const archive = await createArchive(config);
       const actor = cliActor();
+      const reader = pinnedReaderFor(archive, { repo: cat.repo, log: createLogger('error') }, actor);
       try {
         const items = [...cat.repo.iterate({ caseNumber: o.case })];
         if (items.length === 0) throw new SealdockError('NOT_FOUND', `no evidence for case ${JSON.stringify(o.case)}`);
@@ -84,9 +100,13 @@ export function registerExport(program: Command, globals: () => GlobalOptions): 
           const files = [];
           for (const obj of cat.repo.archiveObjects.ofItem(item.id)) {
             const rel = obj.key; // evidence/<id>/…: the archive layout, already safe as a path
-            const got = await copyOut(archive, obj.key, path.join(out, ...rel.split('/')));
-            if (got.sha256 !== obj.sha256 || got.size !== obj.size)
-              problems.push(`${obj.key}: archive copy hashes to ${got.sha256}, catalogued as ${obj.sha256}`);
+            let got;
+            try {
+              got = await copyOut(reader, obj, path.join(out, ...rel.split('/')));
+            } catch (err) {
+              problems.push(`${obj.key}: ${errorMessage(err)}`);
+              continue;
+            }
             sums.push(`${got.sha256}  ${rel}`);
             files.push({ path: rel, kind: obj.kind, sha256: got.sha256, size: got.size });
           }

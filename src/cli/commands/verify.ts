@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { createArchive } from '../../archive/index.js';
+import { pinnedReaderFor, reportTampering } from '../../audit/alarms.js';
+import { createLogger } from '../../logging.js';
 import { sealConfigOf } from '../../config/adapters.js';
 import { SealdockError } from '../../errors.js';
 import { createSealVerifier } from '../../seal/verifier.js';
@@ -19,6 +21,10 @@ function describe(v: EvidenceVerification): string[] {
   for (const o of v.objects)
     lines.push(`  ${o.ok ? 'hash ok' : 'HASH FAILED'}: ${o.key}${o.problem ? ` — ${o.problem}` : ''}`);
   for (const p of v.problems) lines.push(`  - ${p}`);
+  for (const t of v.tampering)
+    lines.push(
+      `  TAMPERING ATTEMPT: ${t.kind} on ${t.key}${t.versionId ? ` (version ${t.versionId}${t.lastModified ? `, ${t.lastModified}` : ''})` : ''}; reads stay on ${t.pinnedVersionId ?? 'the version we wrote'}`,
+    );
   return lines;
 }
 
@@ -35,6 +41,8 @@ export function registerVerify(program: Command, globals: () => GlobalOptions): 
       const archive = await createArchive(config);
       try {
         const verifier = createSealVerifier(sealConfigOf(config));
+        const alarmDeps = { repo: cat.repo, log: createLogger('error') };
+        const reader = pinnedReaderFor(archive, alarmDeps, cliActor());
         const ids = o.all ? Array.from(cat.repo.iterate(), (e) => e.id) : [id!];
         const results: EvidenceVerification[] = [];
         const pending: string[] = [];
@@ -47,13 +55,20 @@ export function registerVerify(program: Command, globals: () => GlobalOptions): 
             pending.push(each);
             continue;
           }
-          const v = await verifyEvidence({ archive, verifier }, each, expectationOf(item));
+          const v = await verifyEvidence(
+            { archive, verifier, reader, recorded: cat.repo.archiveObjects.ofItem(each) },
+            each,
+            expectationOf(item),
+          );
+          reportTampering(alarmDeps, cliActor(), each, v.tampering);
           cat.repo.audit.append({
             actor: cliActor(),
             action: 'verified',
             evidenceId: each,
             details: {
               ok: v.ok,
+              intact: v.intact,
+              tampering: v.tampering.length,
               revisions: v.revisions.length,
               problems: [
                 ...v.problems,
