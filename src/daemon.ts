@@ -43,6 +43,14 @@ export function statusFilePath(dataDir: string): string {
 }
 
 export async function startDaemon(config: Config, log: Logger): Promise<Daemon> {
+  const hostZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (hostZone !== config.timezone) {
+    log.warn(
+      { hostTimeZone: hostZone, timezone: config.timezone },
+      `the host's time zone (${hostZone}) differs from the configured timezone (${config.timezone}): ` +
+        "times in file names are read in the configured one (or the dock's), never the host's",
+    );
+  }
   const media: MediaService = createMediaService(mediaConfigOf(config));
   const tools = await media.checkTools();
   log.info({ ffmpeg: tools.ffmpeg, ffprobe: tools.ffprobe }, 'media tools found');

@@ -44,6 +44,12 @@ export const evidenceSummary = {
     deviceId: { type: ['string', 'null'] },
     receivedAt: { type: 'string' },
     missing: { type: 'array', items: { type: 'string' } },
+    unconfirmed: {
+      type: 'array',
+      items: { type: 'string' },
+      description:
+        'present but only from a default or a guess (dock place, mtime time, placeholder): not the same as missing',
+    },
   },
   additionalProperties: true,
 } as const;

@@ -183,7 +183,10 @@ export interface SidecarRecord {
   /** SHA-256 of the sidecar bytes as read: a changed sidecar is never deleted from the dock. */
   sha256?: string | undefined;
   elements?: Elements | undefined;
+  /** Why the file was rejected whole (no elements), or one line per refused value (with elements). */
   problems?: string[] | undefined;
+  /** Values refused one by one, with their reason; the sidecar's other values were applied. */
+  rejected?: { key: string; reason: string }[] | undefined;
 }
 
 export type NewEvidence = Pick<
@@ -202,6 +205,7 @@ export type NewEvidence = Pick<
 
 export interface EvidenceFilter {
   caseNumber?: string | undefined;
+  deviceId?: string | undefined;
   state?: State | undefined;
   collector?: string | undefined;
   from?: string | undefined;
@@ -488,6 +492,10 @@ export class EvidenceRepo {
     if (f.caseNumber !== undefined) {
       where.push(`json_extract(elements, '$.caseNumber') = ?`);
       args.push(f.caseNumber);
+    }
+    if (f.deviceId !== undefined) {
+      where.push('device_id = ?');
+      args.push(f.deviceId);
     }
     if (f.state !== undefined) {
       where.push("(state = ? OR (state = 'failed' AND ? = 'failed'))");

@@ -1,6 +1,7 @@
 // The public JSON shape of an evidence item, shared by `sealdock show/list --json` and the API.
 import type { ArchiveObjectRecord, EvidenceRecord } from './evidence-repo.js';
 import type { AuditRow } from '../audit/chain.js';
+import { unconfirmedElements } from '../elements/resolve.js';
 
 export interface EvidenceSummary {
   id: string;
@@ -13,6 +14,8 @@ export interface EvidenceSummary {
   deviceId: string | null;
   receivedAt: string;
   missing: string[];
+  /** Present but only from a default or a guess: shown apart from missing. */
+  unconfirmed: string[];
   stage?: string | undefined;
   error?: string | undefined;
   progress?: number | undefined;
@@ -30,6 +33,7 @@ export function summarize(e: EvidenceRecord): EvidenceSummary {
     deviceId: e.deviceId,
     receivedAt: e.receivedAt,
     missing: e.missing,
+    unconfirmed: unconfirmedElements(e.elements, e.elementSources),
     ...(e.state === 'failed'
       ? {
           stage: e.stage ?? undefined,

@@ -35,6 +35,7 @@ export function mediaConfigOf(config: Config): MediaConfig {
     preset: m.preset,
     nice: m.nice,
     timeoutSeconds: m.timeoutSeconds,
+    probeTimeoutSeconds: m.probeTimeoutSeconds,
     burnIn: m.burnIn,
     nodeId: config.nodeId ?? os.hostname(),
   };

@@ -85,16 +85,12 @@ function resolvePaths(config: Config, baseDir: string): Config {
 function checkConsistency(config: Config): void {
   const problems: string[] = [];
   const ids = new Set<string>();
+  if (!isTimeZone(config.timezone)) problems.push(`timezone: unknown time zone "${config.timezone}"`);
   config.docks.forEach((d, i) => {
     if (ids.has(d.id)) problems.push(`docks[${i}].id: duplicate dock id "${d.id}"`);
     ids.add(d.id);
-    if (d.timezone !== null) {
-      try {
-        new Intl.DateTimeFormat('en-US', { timeZone: d.timezone });
-      } catch {
-        problems.push(`docks[${i}].timezone: unknown time zone "${d.timezone}"`);
-      }
-    }
+    if (d.timezone !== null && !isTimeZone(d.timezone))
+      problems.push(`docks[${i}].timezone: unknown time zone "${d.timezone}"`);
   });
   if (config.archive.backend === 's3' && !config.archive.s3.bucket) {
     problems.push('archive.s3.bucket: required when archive.backend is "s3"');
@@ -154,4 +150,13 @@ export function loadConfig(
   // The passphrase variable is named by the config itself (seal.passphraseEnv), often SEALDOCK_SEAL_PASSPHRASE.
   const unknownEnv = fromEnv.unknown.filter((name) => name !== parsed.data.seal.passphraseEnv);
   return { config: resolvePaths(parsed.data, cwd), sources, unknownEnv };
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
 }

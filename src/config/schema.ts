@@ -57,6 +57,8 @@ export const ConfigSchema = z.strictObject({
     preset: nonEmpty,
     nice: z.number().int().min(0).max(19),
     timeoutSeconds: z.number().int().positive(),
+    /** ffprobe + the first-frames decode check: short, a hung probe only holds its own item. */
+    probeTimeoutSeconds: z.number().int().positive().max(3600).default(60),
     burnIn: z.boolean(),
   }),
   elements: z.strictObject({
@@ -68,6 +70,7 @@ export const ConfigSchema = z.strictObject({
         return false;
       }
     }, 'not a valid regular expression'),
+    unconfirmedBlocksDerivation: z.boolean().default(false),
   }),
   archive: z.strictObject({
     backend: z.enum(['local', 's3']),

@@ -16,6 +16,29 @@ export interface ResolvedElements {
   elements: Elements;
   sources: ElementSources;
   missing: ElementKey[];
+  /** Present but only from a default or a guess (see unconfirmedElements): shown apart from missing. */
+  unconfirmed: ElementKey[];
+}
+
+/** Sources that only guess: a dock's configured default, a time taken from the file's mtime. */
+const GUESSING_SOURCES: readonly ElementSource[] = ['dock', 'mtime'];
+
+/**
+ * Places that say "not configured" or "unknown" in so many words (e.g. the shipped dock default
+ * 未配置采集地点): a placeholder is never a known place, whatever source gave it — only an
+ * explicit annotation is taken at its word.
+ */
+const PLACEHOLDER_PLACE =
+  /^(未配置|未设置|未知|不详|待定|待补|无)|^(n\/?a|none|unknown|not (set|configured)|tbd|-+)$/iu;
+
+/** The elements that are present but unconfirmed (a default, an mtime time, a placeholder place). */
+export function unconfirmedElements(elements: Elements, sources: ElementSources): ElementKey[] {
+  return ELEMENT_KEYS.filter((k) => {
+    const source = sources[k];
+    if (elements[k] === undefined || !source) return false;
+    if (GUESSING_SOURCES.includes(source)) return true;
+    return k === 'place' && source !== 'annotation' && PLACEHOLDER_PLACE.test(elements.place!.text.trim());
+  });
 }
 
 const ORDER: ('annotation' | 'sidecar' | 'binding' | 'dock' | 'media')[] = [
@@ -46,7 +69,7 @@ export function resolveElements(c: ElementCandidates): ResolvedElements {
     elements.place = { ...elements.place, lat: gps.lat, lon: gps.lon };
   }
   const missing = ELEMENT_KEYS.filter((k) => elements[k] === undefined);
-  return { elements, sources, missing };
+  return { elements, sources, missing, unconfirmed: unconfirmedElements(elements, sources) };
 }
 
 /** Field-by-field differences, for the audit log's old/new values. */

@@ -1,6 +1,7 @@
 // Strict validation of element values, shared by sidecars, annotations (CLI/API) and bindings.
 import { z } from 'zod';
-import type { Collector, Elements, Place, RecordedAt } from './types.js';
+import { caseNumberProblem } from './case-number.js';
+import { ELEMENT_KEYS, type Collector, type ElementKey, type Elements, type Place, type RecordedAt } from './types.js';
 
 /** ISO 8601 date-time with an explicit offset (Z or ±hh:mm): a time without one is ambiguous evidence. */
 export const ISO_WITH_OFFSET =
@@ -13,15 +14,18 @@ const text = (max: number) =>
     .pipe(
       z
         .string()
-        .min(1, 'must not be empty')
-        .max(max, `must be at most ${max} characters`)
-        .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters'),
+        .min(1, '不能为空 / must not be empty')
+        .max(max, `不能超过 ${max} 个字符 / must be at most ${max} characters`)
+        .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), '不能含有控制字符 / must not contain control characters'),
     );
 
 export const isoWithOffset = z
   .string()
-  .regex(ISO_WITH_OFFSET, 'must be an ISO 8601 date-time with an offset, e.g. 2026-11-20T08:15:00+08:00')
-  .refine(isRealDate, 'is not a real date-time');
+  .regex(
+    ISO_WITH_OFFSET,
+    '须为带时区偏移的 ISO 8601 时间 / must be an ISO 8601 date-time with an offset, e.g. 2026-11-20T08:15:00+08:00',
+  )
+  .refine(isRealDate, '不是真实存在的日期时间 / is not a real date-time');
 
 /** Date.parse rolls 2026-02-30 over to March: check the calendar day exists. */
 function isRealDate(s: string): boolean {
@@ -43,7 +47,7 @@ export const recordedAtSchema = z.union(
   ],
   {
     error:
-      'must be an ISO 8601 date-time with an offset (e.g. 2026-11-20T08:15:00+08:00) or { start, durationSeconds }',
+      '须为带时区偏移的 ISO 8601 时间或 { start, durationSeconds } / must be an ISO 8601 date-time with an offset (e.g. 2026-11-20T08:15:00+08:00) or { start, durationSeconds }',
   },
 );
 
@@ -56,20 +60,35 @@ export const placeSchema = z.union(
       lon: z.number().min(-180).max(180).optional(),
     }),
   ],
-  { error: 'must be non-empty text (≤ 500) or { text, lat (−90…90), lon (−180…180) }' },
+  {
+    error:
+      '须为非空文字（≤ 500）或 { text, lat, lon } / must be non-empty text (≤ 500) or { text, lat (−90…90), lon (−180…180) }',
+  },
 );
 
 export const collectorSchema = z.union(
   [text(200).transform((name): Collector => ({ name })), z.strictObject({ name: text(200), id: text(64).optional() })],
-  { error: 'must be a non-empty name (≤ 200, no control characters) or { name, id }' },
+  {
+    error:
+      '须为非空姓名（≤ 200，无控制字符）或 { name, id } / must be a non-empty name (≤ 200, no control characters) or { name, id }',
+  },
 );
 
-export function elementsSchema(caseNumberPattern: string) {
+/** A case number is not trimmed: padding is refused with its reason (see case-number.ts). */
+export function caseNumberSchema(caseNumberPattern: string) {
   const re = new RegExp(caseNumberPattern, 'u');
+  return z
+    .string({ error: '须为文字 / must be text' })
+    .transform((s) => s.normalize('NFC'))
+    .superRefine((s, ctx) => {
+      const problem = caseNumberProblem(s, re);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
+}
+
+export function elementsSchema(caseNumberPattern: string) {
   return z.strictObject({
-    caseNumber: text(64)
-      .refine((s) => re.test(s), `does not match the case number pattern ${caseNumberPattern}`)
-      .optional(),
+    caseNumber: caseNumberSchema(caseNumberPattern).optional(),
     recordedAt: recordedAtSchema.optional(),
     place: placeSchema.optional(),
     collector: collectorSchema.optional(),
@@ -78,6 +97,12 @@ export function elementsSchema(caseNumberPattern: string) {
 }
 
 export type ValidationOutcome = { ok: true; elements: Elements } | { ok: false; problems: string[] };
+
+/** One value that was refused, and why (Chinese and English). */
+export interface RejectedValue {
+  key: string;
+  reason: string;
+}
 
 export function validateElements(input: unknown, caseNumberPattern: string): ValidationOutcome {
   const parsed = elementsSchema(caseNumberPattern).safeParse(input);
@@ -90,8 +115,42 @@ export function validateElements(input: unknown, caseNumberPattern: string): Val
     ok: false,
     problems: parsed.error.issues.map((i) => {
       const key = i.path.join('.');
-      if (i.code === 'unrecognized_keys') return `unknown key(s): ${i.keys.join(', ')}`;
+      if (i.code === 'unrecognized_keys') return `未知的键 / unknown key(s): ${i.keys.join(', ')}`;
       return key ? `${key}: ${i.message}` : i.message;
     }),
   };
+}
+
+/**
+ * Validates each key on its own (sidecars): the valid values are kept and every refused one is
+ * named with its reason, so one mistyped case number does not throw away a good time and place.
+ */
+export function validateElementsByKey(
+  input: Record<string, unknown>,
+  caseNumberPattern: string,
+): { elements: Elements; rejected: RejectedValue[] } {
+  const schema = elementsSchema(caseNumberPattern);
+  const elements: Elements = {};
+  const rejected: RejectedValue[] = [];
+  for (const [key, value] of Object.entries(input)) {
+    if (!(ELEMENT_KEYS as readonly string[]).includes(key)) {
+      rejected.push({
+        key,
+        reason: `未知的键（允许：${ELEMENT_KEYS.join(', ')}）/ unknown key (allowed: ${ELEMENT_KEYS.join(', ')})`,
+      });
+      continue;
+    }
+    const parsed = schema.shape[key as ElementKey].safeParse(value);
+    if (parsed.success) {
+      if (parsed.data !== undefined) (elements as Record<string, unknown>)[key] = parsed.data;
+    } else {
+      rejected.push({
+        key,
+        reason: parsed.error.issues
+          .map((i) => (i.path.length ? `${[key, ...i.path].join('.')}: ${i.message}` : i.message))
+          .join('; '),
+      });
+    }
+  }
+  return { elements, rejected };
 }

@@ -10,7 +10,7 @@ import { evidenceIdFor } from '../archive/keys.js';
 import type { EvidenceRecord, EvidenceRepo, SidecarRecord } from '../catalog/evidence-repo.js';
 import type { Config, DockConfig } from '../config/schema.js';
 import { resolveElements } from '../elements/resolve.js';
-import { parseSidecar } from '../elements/sidecar.js';
+import { describeRejected, parseSidecar } from '../elements/sidecar.js';
 import type { Elements } from '../elements/types.js';
 import { SealdockError } from '../errors.js';
 import { sidecarNameFor } from '../docks/names.js';
@@ -216,15 +216,10 @@ export class IntakeService {
       throw err;
     }
     if (a.sidecar?.problems) {
-      repo.audit.append({
-        actor: DAEMON_ACTOR,
-        action: 'sidecar-rejected',
-        evidenceId: id,
-        details: { sidecar: a.sidecar.name, problems: a.sidecar.problems },
-      });
+      repo.audit.append(sidecarRejectionAudit(id, a.sidecar));
       log.warn(
         { evidenceId: id, sidecar: a.sidecar.name, problems: a.sidecar.problems },
-        'sidecar rejected whole; none of its values applied',
+        a.sidecar.elements ? 'sidecar values refused; its other values applied' : 'sidecar rejected whole',
       );
     }
     log.info(
@@ -233,6 +228,20 @@ export class IntakeService {
     );
     return { kind: 'new', evidence };
   }
+}
+
+/** The audit row for a sidecar refused whole (`sidecar-rejected`) or value by value (`sidecar-values-rejected`). */
+export function sidecarRejectionAudit(evidenceId: string, sidecar: SidecarRecord) {
+  return {
+    actor: DAEMON_ACTOR,
+    action: sidecar.elements ? 'sidecar-values-rejected' : 'sidecar-rejected',
+    evidenceId,
+    details: {
+      sidecar: sidecar.name,
+      problems: sidecar.problems ?? [],
+      ...(sidecar.rejected ? { rejected: sidecar.rejected, applied: Object.keys(sidecar.elements ?? {}) } : {}),
+    },
+  };
 }
 
 export function dockDefaults(dock: DockConfig): Elements {
@@ -265,7 +274,15 @@ export async function readSidecarFile(file: string, config: Config): Promise<Sid
       caseNumberPattern: elements.caseNumberPattern,
     });
     const sha256 = sha256Hex(bytes);
-    return parsed.ok ? { name, sha256, elements: parsed.elements } : { name, sha256, problems: parsed.problems };
+    if (!parsed.ok) return { name, sha256, problems: parsed.problems };
+    if (parsed.rejected.length === 0) return { name, sha256, elements: parsed.elements };
+    return {
+      name,
+      sha256,
+      elements: parsed.elements,
+      rejected: parsed.rejected,
+      problems: describeRejected(parsed.rejected),
+    };
   } finally {
     await fh.close();
   }

@@ -188,7 +188,24 @@ interface SpawnResult {
 
 function spawnTool(path: string, args: string[], opts: SpawnOptions = {}): Promise<SpawnResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path, args, { stdio: ['ignore', 'pipe', 'pipe'], signal: opts.signal, killSignal: 'SIGKILL' });
+    // Its own process group: a wrapper script (or a tool that forks) is killed with everything it
+    // started. Killing only the direct child would leave a grandchild holding our pipes open, and
+    // 'close' would never come.
+    const child = spawn(path, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const killGroup = () => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL'); // the group is gone already (or was never made)
+      }
+    };
+    let aborted = false;
+    const onAbort = () => {
+      aborted = true;
+      killGroup();
+    };
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
     if (opts.nice && child.pid !== undefined) {
       try {
         setPriority(child.pid, opts.nice);
@@ -205,23 +222,45 @@ function spawnTool(path: string, args: string[], opts: SpawnOptions = {}): Promi
       opts.timeoutSeconds && opts.timeoutSeconds > 0
         ? setTimeout(() => {
             timedOut = true;
-            child.kill('SIGKILL');
+            killGroup();
           }, opts.timeoutSeconds * 1000)
         : undefined;
-    child.on('error', (e: NodeJS.ErrnoException) => {
+    const done = () => {
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+    };
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      done();
       if (e.code === 'ENOENT') {
         reject(new SealdockError('TOOL_MISSING', `cannot run ${path}: not found (install ffmpeg or set its path)`));
-      } else if (e.name === 'AbortError') {
-        reject(new SealdockError('MEDIA_FAILED', `${path} aborted: ${abortReason(opts.signal)}`));
       } else {
         reject(new SealdockError('MEDIA_FAILED', `cannot run ${path}: ${e.message}`));
       }
     });
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
+      done();
       if (timedOut) {
-        reject(new SealdockError('MEDIA_FAILED', `${path} timed out after ${opts.timeoutSeconds} s`, { args }));
+        reject(
+          new SealdockError('MEDIA_FAILED', `${path} timed out after ${opts.timeoutSeconds} s (killed)`, {
+            args,
+            timedOut: true,
+          }),
+        );
+        return;
+      }
+      if (aborted) {
+        reject(new SealdockError('MEDIA_FAILED', `${path} aborted: ${abortReason(opts.signal)}`));
+        return;
+      }
+      // Killed by a signal (a crash, the OOM killer): says nothing about the file, so it is a
+      // failure of the tool to retry, never proof that the footage is unplayable.
+      if (code === null && signal) {
+        reject(
+          new SealdockError('MEDIA_FAILED', `${path} was killed by ${signal}`, {
+            args,
+            stderr: tail(Buffer.concat(err).toString('utf8')),
+          }),
+        );
         return;
       }
       resolve({

@@ -15,6 +15,8 @@ export type MediaConfig = Omit<DeriveConfig, 'crf' | 'killGraceMs' | 'fontCandid
   concurrency: number;
   /** Transcodes (x264) at once; default 1. */
   transcodeConcurrency?: number;
+  /** Probing has its own short limit, apart from the long derive timeout. */
+  probeTimeoutSeconds: number;
 };
 
 export type MediaLane = 'remux' | 'transcode';
@@ -49,7 +51,7 @@ export function createMediaService(config: MediaConfig): MediaService {
       probeMedia(file, {
         ffprobePath: cfg.ffprobePath,
         ffmpegPath: cfg.ffmpegPath,
-        timeoutSeconds: cfg.timeoutSeconds,
+        timeoutSeconds: cfg.probeTimeoutSeconds,
         ...opts,
       }),
     plan: (probe) => planDerivative(probe),

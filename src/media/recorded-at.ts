@@ -22,9 +22,9 @@ export const DEFAULT_FILENAME_PATTERNS: readonly FileNamePattern[] = Object.free
     regex: /^(?<Y>\d{4})(?<M>\d{2})(?<D>\d{2})_(?<h>\d{2})(?<m>\d{2})(?<s>\d{2})(?:[^\d].*)?$/,
   },
   {
-    // VID_20261120_081500.mp4, REC_20261120_081500_12.mov
+    // VID_20261120_081500.mp4, REC_20261120_081500_12.mov, DEV01_20261121_173000.mp4
     name: 'prefix_date_time',
-    regex: /^[A-Za-z]+_(?<Y>\d{4})(?<M>\d{2})(?<D>\d{2})_(?<h>\d{2})(?<m>\d{2})(?<s>\d{2})(?!\d)/,
+    regex: /^[A-Za-z][A-Za-z0-9-]*_(?<Y>\d{4})(?<M>\d{2})(?<D>\d{2})_(?<h>\d{2})(?<m>\d{2})(?<s>\d{2})(?!\d)/,
   },
   {
     // 2026-11-20_08-15-00.mp4, cam 2026-11-20 08.15.00.avi

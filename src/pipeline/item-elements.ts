@@ -2,7 +2,7 @@
 // default, media) and resolves them by the spec's precedence.
 import type { DevicesRepo } from '../catalog/devices-repo.js';
 import type { EvidenceRecord } from '../catalog/evidence-repo.js';
-import type { DockConfig } from '../config/schema.js';
+import type { Config, DockConfig } from '../config/schema.js';
 import { resolveElements, type ResolvedElements } from '../elements/resolve.js';
 import type { Elements } from '../elements/types.js';
 import { DEFAULT_FILENAME_PATTERNS, resolveRecordedAt, type RecordedAtResult } from '../media/index.js';
@@ -12,6 +12,12 @@ import { dockDefaults } from '../intake/intake-service.js';
 /** What the catalog keeps about the media beyond the probe itself. */
 export interface ItemMedia {
   probe: ProbeResult | null;
+  /**
+   * false from preservation until the media step has probed the original: preservation never
+   * waits on a media tool, so the intake manifest knows only the file name and mtime times.
+   * Absent on rows written before probing moved (they were probed).
+   */
+  probed?: boolean | undefined;
   /** ffprobe's message when the original could not be decoded. */
   error?: string | undefined;
   recordedAt?: RecordedAtResult | undefined;
@@ -29,6 +35,10 @@ export interface DerivationWait {
   requestedBy?: string | undefined;
 }
 
+export function isProbed(media: ItemMedia | null): media is ItemMedia {
+  return media !== null && media.probed !== false;
+}
+
 export function filenamePatterns(
   dock: DockConfig | undefined,
 ): (string | (typeof DEFAULT_FILENAME_PATTERNS)[number])[] {
@@ -36,17 +46,27 @@ export function filenamePatterns(
   return dock.fileNamePatterns.map((p) => DEFAULT_FILENAME_PATTERNS.find((d) => d.name === p) ?? p);
 }
 
+/** The zone file-name times are read in: the dock's, else the top-level one (never the host's). */
+export function timeZoneFor(config: Pick<Config, 'timezone'>, dock: DockConfig | undefined): string {
+  return dock?.timezone ?? config.timezone;
+}
+
 export function recordedAtFor(
   item: Pick<EvidenceRecord, 'originalName' | 'deviceId' | 'receivedAt'>,
   probe: ProbeResult | null,
-  opts: { dock: DockConfig | undefined; mtimeMs: number | undefined; clockOffsetSeconds: number | null },
+  opts: {
+    dock: DockConfig | undefined;
+    timeZone: string;
+    mtimeMs: number | undefined;
+    clockOffsetSeconds: number | null;
+  },
 ): RecordedAtResult | undefined {
   return resolveRecordedAt({
     creationTime: probe?.creationTime,
     durationSeconds: probe?.durationSeconds,
     fileName: item.originalName,
     mtime: opts.mtimeMs ?? item.receivedAt,
-    timeZone: opts.dock?.timezone ?? undefined,
+    timeZone: opts.timeZone,
     clockOffsetSeconds: opts.clockOffsetSeconds ?? undefined,
     patterns: filenamePatterns(opts.dock),
   });
@@ -78,4 +98,16 @@ export function resolveItemElements(
     media: mediaElements,
     mediaRecordedAtSource: media?.recordedAt?.source,
   });
+}
+
+/**
+ * Whether the elements are complete enough to derive: nothing missing and, when the deployment
+ * says so (`elements.unconfirmedBlocksDerivation`), nothing unconfirmed either.
+ */
+export function readyToDerive(
+  resolved: Pick<ResolvedElements, 'missing' | 'unconfirmed'>,
+  config: Pick<Config, 'elements'>,
+): boolean {
+  if (resolved.missing.length > 0) return false;
+  return !(config.elements.unconfirmedBlocksDerivation && resolved.unconfirmed.length > 0);
 }

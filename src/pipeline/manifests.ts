@@ -3,6 +3,7 @@
 // instead of sealing a second, different revision under the same number.
 import { archiveKeys, formatRevision, toArchiveFileName } from '../archive/keys.js';
 import type { EvidenceRecord } from '../catalog/evidence-repo.js';
+import { unconfirmedElements } from '../elements/resolve.js';
 import { buildManifest, manifestBytes, parseManifest, type Manifest, type ManifestReason } from '../seal/index.js';
 import { sha256Hex } from '../util/hash.js';
 import { nowIso } from '../util/time.js';
@@ -26,7 +27,8 @@ const names = (rev: number) => {
 };
 
 export function manifestMedia(media: ItemMedia | null): Manifest['media'] {
-  if (!media) return null;
+  // Not probed yet (the intake revision): the manifest says nothing about the media.
+  if (!media || media.probed === false) return null;
   if (media.probe) {
     // Codec profile and level only steer the remux/transcode choice (recorded in the derivative's
     // provenance); the sealed manifest keeps its established stream shape.
@@ -66,6 +68,7 @@ export async function sealNextRevision(
     reason,
     elements: item.elements,
     elementSources: item.elementSources,
+    unconfirmedElements: unconfirmedElements(item.elements, item.elementSources),
     original: {
       fileName: item.originalName,
       size: item.size,

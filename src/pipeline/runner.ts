@@ -1,9 +1,10 @@
 // Drives items through their stages. Three pools, so that preserving new evidence never waits
-// behind media work and a remux never waits behind a transcode: `pipeline.workers` slots for
-// preserve/classify/archive, `media.concurrency` for derivations without the encoder (remux,
-// audio, none) and `media.transcodeConcurrency` for those with it. A failed stage is retried with
-// back-off, forever; a stage interrupted by shutdown is not a failure and simply runs again after
-// restart.
+// on a media tool and a remux never waits behind a transcode: `pipeline.workers` slots for
+// preserve/archive, the media step (probe + classify, under its own short timeout) with
+// `media.concurrency` slots of its own, `media.concurrency` for derivations without the encoder
+// (remux, audio, none) and `media.transcodeConcurrency` for those with it. A failed stage is
+// retried with back-off, forever; a stage interrupted by shutdown is not a failure and simply
+// runs again after restart.
 import type { EvidenceRecord } from '../catalog/evidence-repo.js';
 import { releaseDockFiles } from '../docks/release.js';
 import { errorMessage } from '../errors.js';
@@ -47,7 +48,10 @@ export class PipelineRunner {
     private readonly pollMs = 1000,
   ) {
     this.pools = [
-      { states: ['received', 'sealed', 'preserved'], limit: ctx.config.pipeline.workers, running: new Set() },
+      { states: ['received', 'sealed'], limit: ctx.config.pipeline.workers, running: new Set() },
+      // The media step (probe, under its own short timeout): a hung tool holds a slot here, never
+      // a preserve slot.
+      { states: ['preserved'], limit: ctx.media.queues.remux.concurrency, running: new Set() },
     ];
     this.remuxPool = { states: ['deriving'], limit: ctx.media.queues.remux.concurrency, running: new Set() };
     this.transcodePool = { states: ['deriving'], limit: ctx.media.queues.transcode.concurrency, running: new Set() };

@@ -14,7 +14,15 @@ import { contentTypeOf } from '../util/content-type.js';
 import { sha256File } from '../util/hash.js';
 import { archiveVerified, lockTermsFor } from './archiving.js';
 import { dockOf, type PipelineContext } from './context.js';
-import { recordedAtFor, resolveItemElements, type ItemMedia } from './item-elements.js';
+import { elementChanges, unconfirmedElements } from '../elements/resolve.js';
+import {
+  isProbed,
+  readyToDerive,
+  recordedAtFor,
+  resolveItemElements,
+  timeZoneFor,
+  type ItemMedia,
+} from './item-elements.js';
 import {
   archiveRevision,
   elementsOfRevision,
@@ -57,27 +65,48 @@ function moveTo(
   );
 }
 
-/** Probes the original and (re)resolves the elements with what the media says. */
-async function examine(ctx: PipelineContext, item: EvidenceRecord, file: string): Promise<EvidenceRecord> {
-  let media = item.media as ItemMedia | null;
+/**
+ * The elements as far as they are known without any media tool: sidecar, binding, dock default,
+ * and a time from the file name or mtime. Preservation seals these in revision 0001.
+ */
+function settleIntakeElements(ctx: PipelineContext, item: EvidenceRecord): EvidenceRecord {
+  const prior = item.media as ItemMedia | null;
   const dock = dockOf(ctx.config, item.dockId);
-  if (!media) {
-    const outcome = await ctx.media.probe(file, { signal: ctx.signal });
-    const dockFile = ctx.repo.dockFiles.unreleasedOf(item.id)[0];
-    const clock = item.deviceId ? (ctx.devices.get(item.deviceId)?.clockOffsetSeconds ?? null) : null;
-    const probe = outcome.ok ? outcome.probe : null;
-    media = {
-      probe,
-      ...(outcome.ok ? {} : { error: outcome.error }),
-      recordedAt: recordedAtFor(item, probe, { dock, mtimeMs: dockFile?.mtimeMs, clockOffsetSeconds: clock }),
-    };
-  }
-  // Re-read inside the transaction: an annotation may have landed while ffprobe ran.
-  const probed = media;
-  return ctx.repo.readModifyWrite(item.id, (current) => {
-    const resolved = resolveItemElements(current!, probed, { dock, devices: ctx.devices });
-    return ctx.repo.update(item.id, {
-      media: probed,
+  const media: ItemMedia = prior ?? {
+    probe: null,
+    probed: false,
+    recordedAt: recordedAtFor(item, null, {
+      dock,
+      timeZone: timeZoneFor(ctx.config, dock),
+      mtimeMs: ctx.repo.dockFiles.unreleasedOf(item.id)[0]?.mtimeMs,
+      clockOffsetSeconds: clockOffsetOf(ctx, item),
+    }),
+  };
+  return updateElements(ctx, item.id, media, null);
+}
+
+/**
+ * Re-resolves the elements with `media` inside one transaction: an annotation may have landed
+ * while a tool ran. Changes caused by the media (`cause`) are audited element by element.
+ */
+function updateElements(ctx: PipelineContext, id: string, media: ItemMedia, cause: 'media' | null): EvidenceRecord {
+  return ctx.repo.readModifyWrite(id, (current) => {
+    const resolved = resolveItemElements(current!, media, {
+      dock: dockOf(ctx.config, current!.dockId),
+      devices: ctx.devices,
+    });
+    if (cause) {
+      for (const c of elementChanges(current!.elements, resolved.elements)) {
+        ctx.repo.audit.append({
+          actor: DAEMON_ACTOR,
+          action: 'element-changed',
+          evidenceId: id,
+          details: { element: c.key, old: c.old, new: c.new, source: resolved.sources[c.key] ?? null, reason: cause },
+        });
+      }
+    }
+    return ctx.repo.update(id, {
+      media,
       elements: resolved.elements,
       elementSources: resolved.sources,
       missing: resolved.missing,
@@ -85,10 +114,39 @@ async function examine(ctx: PipelineContext, item: EvidenceRecord, file: string)
   });
 }
 
-/** received → preserved: original + intake manifest archived and verified, then the dock released. */
+function clockOffsetOf(ctx: PipelineContext, item: EvidenceRecord): number | null {
+  return item.deviceId ? (ctx.devices.get(item.deviceId)?.clockOffsetSeconds ?? null) : null;
+}
+
+/**
+ * The media step: probe (ffprobe + a first-frames decode, under `media.probeTimeoutSeconds`) and
+ * re-resolve the elements with what the media says (creation time, GPS). A probe that proves the
+ * file undecodable is a result; a hung or crashed tool throws, and only this item's step fails.
+ */
+async function probeOriginal(ctx: PipelineContext, item: EvidenceRecord): Promise<EvidenceRecord> {
+  const file = await ensureOriginalInSpool(ctx, item);
+  const outcome = await ctx.media.probe(file, { signal: ctx.signal });
+  const prior = item.media as ItemMedia | null;
+  const probe = outcome.ok ? outcome.probe : null;
+  const dock = dockOf(ctx.config, item.dockId);
+  const mtime = prior?.recordedAt?.raw.mtime;
+  const media: ItemMedia = {
+    probe,
+    ...(outcome.ok ? {} : { error: outcome.error }),
+    recordedAt: recordedAtFor(item, probe, {
+      dock,
+      timeZone: timeZoneFor(ctx.config, dock),
+      mtimeMs: mtime ? Date.parse(mtime) : ctx.repo.dockFiles.unreleasedOf(item.id)[0]?.mtimeMs,
+      clockOffsetSeconds: clockOffsetOf(ctx, item),
+    }),
+  };
+  return updateElements(ctx, item.id, media, 'media');
+}
+
+/** received → preserved: original + intake manifest archived and verified; no media tool runs. */
 export const preserve: StageHandler = async (ctx, start) => {
   if (!start.spoolPath) throw new SealdockError('INTERNAL', `${start.id} has no spool copy to preserve`);
-  const item = await examine(ctx, start, start.spoolPath);
+  const item = settleIntakeElements(ctx, start);
   const lock = lockTermsFor(ctx, item);
   await archiveVerified(
     ctx,
@@ -125,20 +183,32 @@ export const preserve: StageHandler = async (ctx, start) => {
     },
   );
   // Revision 0001 is archived and verified: its spool copy has done its job. The dock file is
-  // released by the runner's release sweep, whose failures never touch the item's state.
+  // released by the runner's release sweep, whose failures never touch the item's state. The
+  // spool original stays for the media step.
   await ctx.spool.removeItem(preserved.id);
 };
 
-/** preserved → awaiting-annotation | deriving | unplayable. */
-export const classify: StageHandler = async (ctx, item) => {
-  const media = item.media as ItemMedia | null;
-  if (!media?.probe) {
-    moveTo(ctx, 'classify', item, 'unplayable', {}, { error: media?.error ?? 'not probed' });
-    await dropSpoolOriginal(ctx, item);
+/**
+ * preserved → awaiting-annotation | deriving. Runs in the media pool: probes first (see
+ * probeOriginal). An undecodable original goes to `deriving` too, so that its next revision seals
+ * the finding and the media-derived elements without a derivative; it settles as `unplayable`.
+ */
+export const classify: StageHandler = async (ctx, start) => {
+  const item = isProbed(start.media as ItemMedia | null) ? start : await probeOriginal(ctx, start);
+  const media = item.media as ItemMedia;
+  if (!media.probe) {
+    moveTo(ctx, 'classify', item, 'deriving', {}, { unplayable: true, error: media.error ?? 'could not be decoded' });
     return;
   }
-  if (item.missing.length > 0) {
-    moveTo(ctx, 'classify', item, 'awaiting-annotation', {}, { missing: item.missing });
+  if (!readyToDerive({ missing: item.missing, unconfirmed: unconfirmedOf(item) }, ctx.config)) {
+    moveTo(
+      ctx,
+      'classify',
+      item,
+      'awaiting-annotation',
+      {},
+      { missing: item.missing, unconfirmed: unconfirmedOf(item) },
+    );
     // Could wait for weeks: the archive holds the original; derive fetches it back when needed.
     await dropSpoolOriginal(ctx, item);
     return;
@@ -147,7 +217,9 @@ export const classify: StageHandler = async (ctx, item) => {
 };
 
 /** deriving → sealed: playback copy made and stamped, the next manifest revision sealed. */
-export const derive: StageHandler = async (ctx, item) => {
+export const derive: StageHandler = async (ctx, start) => {
+  // An item catalogued before it was probed (reindexed from its intake manifest) is probed now.
+  const item = isProbed(start.media as ItemMedia | null) ? start : await probeOriginal(ctx, start);
   const media = item.media as ItemMedia | null;
   const revision = item.manifestRev + 1;
   let derivative: ManifestDerivative = null;
@@ -239,7 +311,11 @@ export const archive: StageHandler = async (ctx, item) => {
   const sealedElements = JSON.stringify(elementsOfRevision(rev));
   const playable = Boolean((item.media as ItemMedia | null)?.probe);
   const settled = ctx.repo.readModifyWrite(item.id, (current) => {
-    if (JSON.stringify(current!.elements) !== sealedElements && (!playable || current!.missing.length === 0)) {
+    const ready = readyToDerive(
+      { missing: current!.missing, unconfirmed: unconfirmedElements(current!.elements, current!.elementSources) },
+      ctx.config,
+    );
+    if (JSON.stringify(current!.elements) !== sealedElements && (!playable || ready)) {
       ctx.repo.update(
         item.id,
         { state: 'deriving', retainUntil: lock.retainUntil.toISOString() },
@@ -277,6 +353,10 @@ function throttledProgress(ctx: PipelineContext, id: string): (percent: number) 
     last = now;
     ctx.repo.update(id, { progress: Math.round(percent) });
   };
+}
+
+function unconfirmedOf(item: EvidenceRecord) {
+  return unconfirmedElements(item.elements, item.elementSources);
 }
 
 function stampTags(item: EvidenceRecord): StampTags {

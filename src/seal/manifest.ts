@@ -103,6 +103,7 @@ export const manifestSchema = z
     elements: elementsSchema,
     elementSources: elementSourcesSchema,
     missingElements: z.array(elementKey),
+    unconfirmedElements: z.array(elementKey).optional(),
     original: z.strictObject({
       fileName: nonEmpty,
       size: count,
@@ -158,6 +159,11 @@ export interface Manifest {
   elements: Elements;
   elementSources: ElementSources;
   missingElements: ElementKey[];
+  /**
+   * Present, but only from a default or a guess (a dock's default place, an mtime time): the
+   * revision is complete without caveat only when this and missingElements are both empty.
+   */
+  unconfirmedElements?: ElementKey[] | undefined;
   original: {
     fileName: string;
     size: number;

@@ -7,8 +7,9 @@ import type { Config } from '../config/schema.js';
 import { elementChanges } from '../elements/resolve.js';
 import { validateElements } from '../elements/validate.js';
 import { SealdockError } from '../errors.js';
+import { sidecarRejectionAudit } from '../intake/intake-service.js';
 import { dockOf } from '../pipeline/context.js';
-import { resolveItemElements, type ItemMedia } from '../pipeline/item-elements.js';
+import { readyToDerive, resolveItemElements, type ItemMedia } from '../pipeline/item-elements.js';
 import { stateAfterAnnotation } from '../pipeline/states.js';
 
 export interface AnnotationResult {
@@ -53,13 +54,9 @@ export function applyLateSidecar(
 ): AnnotationResult | null {
   const item = deps.repo.get(id);
   if (!item || (item.sidecar?.sha256 && item.sidecar.sha256 === sidecar.sha256)) return null;
-  if (sidecar.problems) {
-    deps.repo.audit.append({
-      actor,
-      action: 'sidecar-rejected',
-      evidenceId: id,
-      details: { sidecar: sidecar.name, problems: sidecar.problems },
-    });
+  if (sidecar.problems) deps.repo.audit.append({ ...sidecarRejectionAudit(id, sidecar), actor });
+  if (!sidecar.elements) {
+    // Rejected whole: keep what an earlier, valid sidecar gave; record why this one was refused.
     deps.repo.update(id, { sidecar: item.sidecar?.elements ? item.sidecar : sidecar });
     return null;
   }
@@ -73,13 +70,32 @@ export function applyLateSidecar(
   );
 }
 
+/**
+ * A device binding added (or changed) after footage arrived: every item of that recorder is
+ * resolved again. Precedence decides as always, so only items whose recording time falls in a
+ * binding and whose collector has no stronger source (annotation, sidecar) change; each change is
+ * audited, and settled items go round for a new sealed revision.
+ */
+export function applyBindingBackwards(
+  deps: { repo: EvidenceRepo; devices: DevicesRepo; config: Config },
+  deviceId: string,
+  actor: string,
+): AnnotationResult[] {
+  const changed: AnnotationResult[] = [];
+  for (const item of deps.repo.iterate({ deviceId })) {
+    const result = applySourceChange(deps, item.id, () => ({}), actor, `device ${deviceId} binding changed`, 'binding');
+    if (result.changes.length) changed.push(result);
+  }
+  return changed;
+}
+
 function applySourceChange(
   deps: { repo: EvidenceRepo; devices: DevicesRepo; config: Config },
   id: string,
   patchOf: (item: EvidenceRecord) => Pick<EvidencePatch, 'annotation' | 'sidecar'>,
   actor: string,
   reason: string | null,
-  cause: 'annotation' | 'sidecar',
+  cause: 'annotation' | 'sidecar' | 'binding',
 ): AnnotationResult {
   return deps.repo.readModifyWrite(id, (item) => {
     if (!item) throw new SealdockError('NOT_FOUND', `no evidence ${JSON.stringify(id)}`);
@@ -89,7 +105,7 @@ function applySourceChange(
       devices: deps.devices,
     });
     const changes = elementChanges(item.elements, resolved.elements);
-    const state = changes.length ? stateAfterAnnotation(item.state, resolved.missing.length === 0) : item.state;
+    const state = changes.length ? stateAfterAnnotation(item.state, readyToDerive(resolved, deps.config)) : item.state;
     for (const c of changes) {
       deps.repo.audit.append({
         actor,

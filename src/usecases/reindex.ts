@@ -22,6 +22,8 @@ export interface ReindexReport {
 /** The state an item is in when all we know is its latest sealed manifest. */
 export function stateFromManifest(m: Manifest): State {
   if (m.media && 'unplayable' in m.media) return 'unplayable';
+  // Sealed before any media tool ran: the media step (probe, then classify) decides.
+  if (m.revision === 1 && m.media === null) return 'preserved';
   if (m.revision === 1) return m.missingElements.length > 0 ? 'awaiting-annotation' : 'preserved';
   return 'archived';
 }

@@ -72,6 +72,7 @@ describe('createMediaService', () => {
     preset: 'veryfast',
     nice: 5,
     timeoutSeconds: 120,
+    probeTimeoutSeconds: 60,
     burnIn: false,
     nodeId: 'node-a',
   });

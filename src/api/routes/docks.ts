@@ -2,7 +2,7 @@
 // into memory. Too large or a wrong digest: refused, and nothing is kept anywhere.
 import { Readable, Transform } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { parseSidecar } from '../../elements/sidecar.js';
+import { describeRejected, parseSidecar } from '../../elements/sidecar.js';
 import type { Elements } from '../../elements/types.js';
 import { SealdockError } from '../../errors.js';
 import { actorOf } from '../access-log.js';
@@ -11,7 +11,7 @@ import { validateUploadName } from '../names.js';
 import { DOCK, dockAllows } from '../roles.js';
 import { errorResponses } from '../schemas.js';
 
-/** The same rules as a sidecar file beside docked footage: parsed whole or rejected whole. */
+/** The same rules as a sidecar file beside docked footage, but any refused value refuses the upload. */
 function decodeSidecar(
   raw: string | undefined,
   opts: { maxBytes: number; caseNumberPattern: string },
@@ -20,7 +20,10 @@ function decodeSidecar(
   if (!/^[A-Za-z0-9_-]{1,20000}={0,2}$/.test(raw))
     throw new SealdockError('SIDECAR_INVALID', 'x-sealdock-sidecar must be base64url-encoded UTF-8 JSON');
   const v = parseSidecar(Buffer.from(raw, 'base64url'), opts);
-  if (!v.ok) throw new SealdockError('SIDECAR_INVALID', `x-sealdock-sidecar rejected whole: ${v.problems.join('; ')}`);
+  // A pushing client is there to fix it: any refused value refuses the upload (nothing kept).
+  const problems = v.ok ? describeRejected(v.rejected) : v.problems;
+  if (!v.ok || problems.length)
+    throw new SealdockError('SIDECAR_INVALID', `x-sealdock-sidecar rejected: ${problems.join('; ')}`);
   return v.elements;
 }
 

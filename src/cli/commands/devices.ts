@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { collectorSchema, isoWithOffset } from '../../elements/validate.js';
 import { SealdockError } from '../../errors.js';
+import { applyBindingBackwards } from '../../usecases/annotate.js';
 import { cliActor, cliConfig, openCatalogFor, type GlobalOptions } from '../context.js';
 import { printJson, printTable } from '../output.js';
 
@@ -81,16 +82,24 @@ export function registerDevices(program: Command, globals: () => GlobalOptions):
           if (v !== undefined && !isoWithOffset.safeParse(v).success)
             throw new SealdockError('USAGE', `${flag} must be ISO 8601 with an offset`);
         }
-        const cat = openCatalogFor(cliConfig(globals()), { mustExist: false });
+        const config = cliConfig(globals());
+        const cat = openCatalogFor(config, { mustExist: false });
         try {
           const b = cat.devices.bind(
             { deviceId, collector: collector.data, validFrom: o.from, validTo: o.to },
             cliActor(),
           );
-          if (o.json) printJson(b);
+          // Footage already taken from this recorder in the bound period gets its collector now.
+          const updated = applyBindingBackwards(
+            { repo: cat.repo, devices: cat.devices, config },
+            deviceId,
+            cliActor(),
+          ).map((r) => r.item.id);
+          if (o.json) printJson({ ...b, updatedEvidence: updated });
           else
             process.stdout.write(
-              `device ${deviceId} bound to ${b.collector.name} from ${b.validFrom}${b.validTo ? ` to ${b.validTo}` : ''}\n`,
+              `device ${deviceId} bound to ${b.collector.name} from ${b.validFrom}${b.validTo ? ` to ${b.validTo}` : ''}` +
+                `${updated.length ? `; collector filled in for ${updated.length} item(s) already taken` : ''}\n`,
             );
         } finally {
           cat.close();

@@ -1,5 +1,6 @@
 // status, list, show: read-only views of the catalog.
 import type { Command } from 'commander';
+import type { SidecarRecord } from '../../catalog/evidence-repo.js';
 import { detail, summarize } from '../../catalog/views.js';
 import { SealdockError } from '../../errors.js';
 import { readStatus } from '../../status.js';
@@ -90,8 +91,16 @@ export function registerEvidenceCommands(program: Command, globals: () => Global
         const rows = items.map(summarize);
         if (opts.json) return printJson(rows);
         printTable(
-          ['id', 'state', 'case', 'received', 'file', 'missing'],
-          rows.map((r) => [r.id, r.state, r.caseNumber, r.receivedAt, r.originalName, r.missing.join(',') || null]),
+          ['id', 'state', 'case', 'received', 'file', 'missing', 'unconfirmed'],
+          rows.map((r) => [
+            r.id,
+            r.state,
+            r.caseNumber,
+            r.receivedAt,
+            r.originalName,
+            r.missing.join(',') || null,
+            r.unconfirmed.join(',') || null,
+          ]),
         );
       } finally {
         cat.close();
@@ -121,13 +130,16 @@ export function registerEvidenceCommands(program: Command, globals: () => Global
           `sha256:      ${e.sha256}`,
           `dock/device: ${e.dockId} / ${e.deviceId ?? '-'}`,
           `received:    ${e.receivedAt}`,
-          `case:        ${el.caseNumber ?? '-'}  [${e.elementSources.caseNumber ?? 'missing'}]`,
-          `recorded at: ${el.recordedAt ? `${el.recordedAt.start}${el.recordedAt.durationSeconds !== undefined ? ` (${el.recordedAt.durationSeconds} s)` : ''}` : '-'}  [${e.elementSources.recordedAt ?? 'missing'}]`,
-          `place:       ${el.place ? `${el.place.text}${el.place.lat !== undefined ? ` (${el.place.lat}, ${el.place.lon})` : ''}` : '-'}  [${e.elementSources.place ?? 'missing'}]`,
-          `collector:   ${el.collector ? `${el.collector.name}${el.collector.id ? ` (${el.collector.id})` : ''}` : '-'}  [${e.elementSources.collector ?? 'missing'}]`,
-          `purpose:     ${el.purpose ?? '-'}  [${e.elementSources.purpose ?? 'missing'}]`,
+          `case:        ${el.caseNumber ?? '-'}  [${sourceLabel(view, 'caseNumber')}]`,
+          `recorded at: ${el.recordedAt ? `${el.recordedAt.start}${el.recordedAt.durationSeconds !== undefined ? ` (${el.recordedAt.durationSeconds} s)` : ''}` : '-'}  [${sourceLabel(view, 'recordedAt')}]`,
+          `place:       ${el.place ? `${el.place.text}${el.place.lat !== undefined ? ` (${el.place.lat}, ${el.place.lon})` : ''}` : '-'}  [${sourceLabel(view, 'place')}]`,
+          `collector:   ${el.collector ? `${el.collector.name}${el.collector.id ? ` (${el.collector.id})` : ''}` : '-'}  [${sourceLabel(view, 'collector')}]`,
+          `purpose:     ${el.purpose ?? '-'}  [${sourceLabel(view, 'purpose')}]`,
           ...(e.missing.length ? [`missing:     ${e.missing.join(', ')}`] : []),
-          ...(e.sidecar?.problems ? [`sidecar ${e.sidecar.name} rejected: ${e.sidecar.problems.join('; ')}`] : []),
+          ...(view.unconfirmed.length
+            ? [`unconfirmed: ${view.unconfirmed.join(', ')} (a default or a guess; confirm by annotation)`]
+            : []),
+          ...sidecarLines(e.sidecar),
           `manifest:    revision ${e.manifestRev}${e.legalHold ? ', legal hold' : ''}${e.retainUntil ? `, retained until ${e.retainUntil}` : ''}`,
           '',
           'archive:',
@@ -140,4 +152,22 @@ export function registerEvidenceCommands(program: Command, globals: () => Global
         cat.close();
       }
     });
+}
+
+/** Exactly which sidecar values were refused and why, or why the whole file was. */
+function sidecarLines(sidecar: SidecarRecord | null): string[] {
+  if (!sidecar?.problems) return [];
+  if (!sidecar.elements) return [`sidecar ${sidecar.name} rejected whole: ${sidecar.problems.join('; ')}`];
+  const applied = Object.keys(sidecar.elements);
+  return [
+    `sidecar ${sidecar.name}: applied ${applied.length ? applied.join(', ') : 'nothing'}; refused:`,
+    ...(sidecar.rejected ?? []).map((r) => `  ${r.key}: ${r.reason}`),
+  ];
+}
+
+/** `[sidecar]`, `[dock, unconfirmed]` or `[missing]`. */
+function sourceLabel(view: { elementSources: Record<string, string | undefined>; unconfirmed: string[] }, key: string) {
+  const source = view.elementSources[key];
+  if (!source) return 'missing';
+  return view.unconfirmed.includes(key) ? `${source}, unconfirmed` : source;
 }
