@@ -19,6 +19,7 @@ import { IntakeService } from './intake/intake-service.js';
 import { Spool } from './intake/spool.js';
 import { createMediaService, type MediaService } from './media/index.js';
 import type { PipelineContext } from './pipeline/context.js';
+import { ArchiveHealth } from './pipeline/archive-health.js';
 import { PipelineRunner } from './pipeline/runner.js';
 import { takeLateSidecar } from './pipeline/late-sidecar.js';
 import { requestDerivation } from './pipeline/transcode-wait.js';
@@ -65,7 +66,10 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   if (removed) log.info({ removed }, 'removed unfinished spool temp files from a previous run');
 
   const archive: ArchiveBackend = await createArchive(config, { owner: true });
-  await archive.checkReady();
+  let wakeRunner = () => undefined as void;
+  // Unreachable → start degraded and keep taking footage into the spool; unfit → refuse to start.
+  const archiveHealth = new ArchiveHealth(archive, log, config.pipeline.retry, () => wakeRunner());
+  await archiveHealth.checkAtStart();
   const seal: SealService = createSealService(sealConfigOf(config), log);
   if (seal.warning) log.warn({ seal: seal.info }, seal.warning);
 
@@ -81,9 +85,11 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     log,
     version: SEALDOCK_VERSION,
     signal: controller.signal,
+    archiveHealth,
   };
   const intake = new IntakeService({ repo, spool, config, log });
   const runner = new PipelineRunner(ctx);
+  wakeRunner = () => runner.wake();
   const docks = new DockService({
     config,
     intake,
@@ -111,6 +117,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         // The same trust rules as `sealdock verify`: anchors from config and the development CA only.
         verifier: createSealVerifier(sealConfigOf(config)),
         media,
+        archiveHealth,
         log,
         wake: () => runner.wake(),
         requestDerivation: (id, actor) => requestDerivation(ctx, id, actor, () => runner.wake()),
@@ -139,6 +146,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       startedAt,
       updatedAt: nowIso(),
       archive: config.archive.backend,
+      archiveHealth: archiveHealth.state(),
       seal: seal.info,
       docksPending: docks.pending(),
       running: runner.running(),
@@ -165,6 +173,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     (stopping ??= (async () => {
       log.info('stopping: no new intake, running stages finish or resume after restart');
       clearInterval(statusTimer);
+      archiveHealth.stop();
       await api?.close();
       await docks.stop();
       controller.abort();

@@ -12,6 +12,8 @@ import { STATES } from './pipeline/states.js';
 export interface DaemonStatus {
   daemon: Record<string, unknown>;
   archive: string;
+  /** The running daemon's archive check (null when no daemon runs): ready, or degraded and why. */
+  archiveHealth: unknown;
   states: Record<string, number>;
   inProgress: EvidenceSummary[];
   failed: EvidenceSummary[];
@@ -50,5 +52,13 @@ export function readStatus(config: Config, repo: EvidenceRepo): DaemonStatus {
       detail: String(r.details.problem ?? r.details.why ?? r.details.note ?? ''),
     })),
   };
-  return { daemon: daemon ?? { running: false }, archive: config.archive.backend, states, inProgress, failed, alarms };
+  return {
+    daemon: daemon ?? { running: false },
+    archive: config.archive.backend,
+    archiveHealth: daemon?.archiveHealth ?? null,
+    states,
+    inProgress,
+    failed,
+    alarms,
+  };
 }

@@ -7,6 +7,7 @@ import type { TokensRepo } from '../catalog/tokens-repo.js';
 import type { Config } from '../config/schema.js';
 import type { IntakeService } from '../intake/intake-service.js';
 import type { DerivationStatus } from '../pipeline/transcode-wait.js';
+import type { ArchiveHealth } from '../pipeline/archive-health.js';
 import type { SealVerifier } from '../seal/verifier.js';
 
 export interface ApiDeps {
@@ -18,6 +19,8 @@ export interface ApiDeps {
   intake: IntakeService;
   verifier: SealVerifier;
   media: { checkTools(): Promise<unknown> };
+  /** The daemon's archive check; when degraded, /readyz says so without asking the archive again. */
+  archiveHealth?: Pick<ArchiveHealth, 'state'> | undefined;
   log: Logger;
   /** Tells the pipeline there is new work (after an upload or an annotation). */
   wake(): void;

@@ -54,10 +54,15 @@ export async function releaseDockFiles(
     }
     await fsp.unlink(abs);
     const sidecar = path.join(path.dirname(abs), sidecarNameFor(path.basename(abs)));
-    // A rejected sidecar stays for someone to fix; an accepted one is sealed into the manifest and
+    // A sidecar with any refused value stays for someone to fix; an accepted one is sealed into the manifest and
     // goes with its footage, unless it was changed since (a correction nobody has applied yet).
     const sidecarNow = (await fsp.lstat(sidecar).catch(() => null))?.isFile() ? await sha256File(sidecar) : null;
-    if (item.sidecar?.elements && item.sidecar.sha256 && sidecarNow?.sha256 === item.sidecar.sha256)
+    if (
+      item.sidecar?.elements &&
+      !item.sidecar.problems &&
+      item.sidecar.sha256 &&
+      sidecarNow?.sha256 === item.sidecar.sha256
+    )
       await fsp.unlink(sidecar);
     else if (sidecarNow)
       deps.log.warn({ evidenceId, sidecar }, 'sidecar kept on the dock: rejected or changed since intake');

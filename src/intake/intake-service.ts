@@ -275,6 +275,9 @@ export async function readSidecarFile(file: string, config: Config): Promise<Sid
     });
     const sha256 = sha256Hex(bytes);
     if (!parsed.ok) return { name, sha256, problems: parsed.problems };
+    // Nothing valid in it: rejected whole, like a file that is not JSON.
+    if (Object.keys(parsed.elements).length === 0 && parsed.rejected.length)
+      return { name, sha256, problems: describeRejected(parsed.rejected), rejected: parsed.rejected };
     if (parsed.rejected.length === 0) return { name, sha256, elements: parsed.elements };
     return {
       name,

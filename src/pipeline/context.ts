@@ -7,6 +7,7 @@ import type { Config, DockConfig } from '../config/schema.js';
 import type { Spool } from '../intake/spool.js';
 import type { MediaService } from '../media/index.js';
 import type { SealService } from '../seal/index.js';
+import type { ArchiveHealth } from './archive-health.js';
 
 export interface PipelineContext {
   config: Config;
@@ -20,6 +21,8 @@ export interface PipelineContext {
   version: string;
   /** Aborted on shutdown: running stages stop cleanly and resume after restart. */
   signal: AbortSignal;
+  /** The daemon's archive check: no stage starts while the archive is unreachable (degraded). */
+  archiveHealth?: Pick<ArchiveHealth, 'ready' | 'reportUnavailable'> | undefined;
 }
 
 export function dockOf(config: Config, dockId: string): DockConfig | undefined {

@@ -82,6 +82,8 @@ export class PipelineRunner {
 
   private pump(): void {
     this.sweepReleases();
+    // Degraded (archive unreachable): intake still fills the spool; stages wait for the archive.
+    if (this.ctx.archiveHealth && !this.ctx.archiveHealth.ready) return;
     const now = nowIso();
     for (const pool of this.pools) {
       const free = pool.limit - pool.running.size;
@@ -197,6 +199,7 @@ export class PipelineRunner {
       this.ctx.log.info({ evidenceId: item.id, stage }, 'stage interrupted by shutdown; it resumes after restart');
       return;
     }
+    this.ctx.archiveHealth?.reportUnavailable(err);
     const current = this.ctx.repo.get(item.id);
     const attempts = (current?.state === 'failed' ? current.attempts : 0) + 1;
     const delay = retryDelayMs(attempts, this.ctx.config.pipeline.retry);

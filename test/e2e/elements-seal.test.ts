@@ -218,7 +218,9 @@ describe('elements and seal', () => {
     daemon = startDaemonProcess(ws);
     await new Promise((r) => setTimeout(r, 3000));
     expect(
-      JSON.parse(ws.cli(['audit', 'list', '--json', '--evidence', id, '--action', 'element-changed']).stdout),
+      JSON.parse(ws.cli(['audit', 'list', '--json', '--evidence', id, '--action', 'element-changed']).stdout).filter(
+        (c: { details: { reason?: string } }) => c.details.reason !== 'media',
+      ),
     ).toHaveLength(3);
     expect(show(ws, id).manifestRevision).toBe(2);
   }, 180_000);
@@ -278,7 +280,7 @@ describe('elements and seal', () => {
 
     const changes = JSON.parse(
       ws.cli(['audit', 'list', '--json', '--evidence', id, '--action', 'element-changed']).stdout,
-    );
+    ).filter((c: { details: { reason?: string } }) => c.details.reason !== 'media');
     expect(
       changes.map((c: { details: { element: string; old: unknown; new: unknown } }) => [
         c.details.element,

@@ -67,11 +67,19 @@ export function healthRoutes(app: FastifyInstance, deps: ApiDeps): void {
         response: {
           200: {
             type: 'object',
-            properties: { ok: { type: 'boolean' }, checks: { type: 'object', additionalProperties: checkSchema } },
+            properties: {
+              ok: { type: 'boolean' },
+              degraded: { type: 'boolean', description: 'the archive is unreachable; intake continues into the spool' },
+              checks: { type: 'object', additionalProperties: checkSchema },
+            },
           },
           503: {
             type: 'object',
-            properties: { ok: { type: 'boolean' }, checks: { type: 'object', additionalProperties: checkSchema } },
+            properties: {
+              ok: { type: 'boolean' },
+              degraded: { type: 'boolean', description: 'the archive is unreachable; intake continues into the spool' },
+              checks: { type: 'object', additionalProperties: checkSchema },
+            },
           },
         },
       },
@@ -84,9 +92,19 @@ export function healthRoutes(app: FastifyInstance, deps: ApiDeps): void {
       } catch (err) {
         catalog = { ok: false, detail: errorMessage(err) };
       }
-      const [archive, media] = await Promise.all([archiveCheck(), mediaCheck()]);
+      const health = deps.archiveHealth?.state();
+      const degraded = health !== undefined && !health.ready;
+      const [archive, media] = await Promise.all([
+        degraded
+          ? {
+              ok: false,
+              detail: `degraded since ${health.since}: ${health.reason ?? 'archive unreachable'}; footage is kept in the spool (next check ${health.nextCheckAt ?? 'soon'})`,
+            }
+          : archiveCheck(),
+        mediaCheck(),
+      ]);
       const ok = catalog.ok && archive.ok && media.ok;
-      return reply.code(ok ? 200 : 503).send({ ok, checks: { catalog, archive, media } });
+      return reply.code(ok ? 200 : 503).send({ ok, degraded, checks: { catalog, archive, media } });
     },
   );
 

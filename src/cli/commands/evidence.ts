@@ -25,7 +25,7 @@ export function registerEvidenceCommands(program: Command, globals: () => Global
           daemon
             ? `daemon: pid ${String(daemon.pid)} since ${String(daemon.startedAt)}${daemon.stale ? ' (status stale: not responding?)' : ''}`
             : 'daemon: not running',
-          `archive: ${config.archive.backend}`,
+          `archive: ${config.archive.backend}${degradedText(daemon)}`,
           ...(daemon && typeof daemon.docksPending === 'number'
             ? [`dock files waiting to settle: ${daemon.docksPending}`]
             : []),
@@ -170,4 +170,11 @@ function sourceLabel(view: { elementSources: Record<string, string | undefined>;
   const source = view.elementSources[key];
   if (!source) return 'missing';
   return view.unconfirmed.includes(key) ? `${source}, unconfirmed` : source;
+}
+
+/** ` — DEGRADED since …` when the running daemon cannot reach its archive. */
+function degradedText(daemon: Record<string, unknown> | null): string {
+  const h = daemon?.archiveHealth as { ready: boolean; reason: string | null; since: string } | undefined;
+  if (!h || h.ready) return '';
+  return ` — DEGRADED since ${h.since}: ${h.reason ?? 'unreachable'} (footage is kept in the spool until it returns)`;
 }
