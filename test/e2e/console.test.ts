@@ -198,6 +198,16 @@ describe('web console in headless Chromium', () => {
     await page.goto(`${base}/item/${ids.complete}`);
     await expect.poll(() => page.getByLabel('访问令牌', { exact: true }).isVisible()).toBe(true);
     expect(await page.locator('body').innerText()).not.toContain('complete.mp4');
+    // keyboard: the token field has focus, Tab reaches the button, and focus is visible
+    expect(await page.evaluate<string>('document.activeElement.id')).toBe('token');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate<string>('document.activeElement.textContent.trim()')).toBe('登录');
+    expect(await page.evaluate<string>('getComputedStyle(document.activeElement).outlineStyle')).toBe('solid');
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.type('sdk_0000000000000000_not-a-real-token-at-all-0000000000000000000');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('#token-error').innerText()).toContain('令牌无效');
+    await page.getByLabel('访问令牌', { exact: true }).fill('');
     await shot(page, 'sign-in');
     await page.context().close();
   });

@@ -146,7 +146,7 @@ export function consoleRoutes(app: FastifyInstance, deps: ApiDeps, dir: string =
     const file = files.get(urlPath) ?? (clientRoute ? files.get('/index.html') : undefined);
     if (!file) {
       const what = files.size === 0 ? 'the web console is not built (run npm run build)' : `no route GET ${urlPath}`;
-      return sendProblem(reply, problem('NOT_FOUND', what.slice(0, 300)));
+      return sendProblem(consoleHeaders(reply), problem('NOT_FOUND', what.slice(0, 300)));
     }
     consoleHeaders(reply)
       .header('etag', file.etag)
