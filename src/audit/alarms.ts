@@ -9,7 +9,9 @@ import type { ArchiveBackend } from '../archive/archive.js';
 import { errorMessage } from '../errors.js';
 import { metrics } from '../metrics.js';
 
-export const ALARM_ACTIONS = ['integrity-alarm', 'tamper-detected', 'lock-self-test-failed'] as const;
+import { ALARM_ACTIONS } from './actions.js';
+
+export { ALARM_ACTIONS };
 export type AlarmAction = (typeof ALARM_ACTIONS)[number];
 
 // Every kind shows as 0 from the start, so an alert on any increase works from the first scrape.

@@ -1,6 +1,7 @@
 // The hash chain of the custody and access log, pure: every row's hash covers the previous row's
 // hash, so an edited, inserted or deleted row breaks the chain from there on. The catalog stores
 // the rows (catalog/audit-repo.ts); sealed segments carry them into the archive.
+import type { AuditAction } from './actions.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { sha256Hex } from '../util/hash.js';
 
@@ -8,7 +9,7 @@ export const GENESIS_HASH = '0'.repeat(64);
 
 export interface AuditEntry {
   actor: string;
-  action: string;
+  action: AuditAction;
   evidenceId?: string | null | undefined;
   details?: Record<string, unknown> | undefined;
 }

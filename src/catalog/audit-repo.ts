@@ -38,6 +38,12 @@ export interface AuditQuery {
   action?: string | undefined;
   actor?: string | undefined;
   afterSeq?: number | undefined;
+  /** rows at or after this instant (ISO 8601, UTC) */
+  since?: string | undefined;
+  /** rows before this instant (ISO 8601, UTC) */
+  until?: string | undefined;
+  /** newest first (the CLI), instead of oldest first (API paging by afterSeq) */
+  newestFirst?: boolean | undefined;
   limit?: number | undefined;
 }
 
@@ -95,7 +101,16 @@ export class AuditLog {
       where.push('seq > ?');
       args.push(q.afterSeq);
     }
-    const sql = `SELECT * FROM audit_log ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq LIMIT ?`;
+    // `at` is always written by nowIso() (UTC, fixed width), so text order is time order.
+    if (q.since !== undefined) {
+      where.push('at >= ?');
+      args.push(new Date(q.since).toISOString());
+    }
+    if (q.until !== undefined) {
+      where.push('at < ?');
+      args.push(new Date(q.until).toISOString());
+    }
+    const sql = `SELECT * FROM audit_log ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq ${q.newestFirst ? 'DESC' : 'ASC'} LIMIT ?`;
     args.push(Math.min(Math.max(q.limit ?? 1000, 1), 10_000));
     return (this.db.prepare(sql).all(...args) as RawAuditRow[]).map(fromRaw);
   }

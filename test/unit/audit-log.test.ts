@@ -15,7 +15,12 @@ describe('audit log', () => {
   it('chains every row to the previous one', () => {
     const { db } = freshCatalog();
     const log = new AuditLog(db);
-    const a = log.append({ actor: 'cli:alice', action: 'annotated', evidenceId: 'ev-1', details: { case: '案-1' } });
+    const a = log.append({
+      actor: 'cli:alice',
+      action: 'element-changed',
+      evidenceId: 'ev-1',
+      details: { case: '案-1' },
+    });
     const b = log.append({ actor: 'api:tok1', action: 'access', details: { reason: '复核' } });
     expect(a.prevHash).toBe(GENESIS_HASH);
     expect(b.prevHash).toBe(a.hash);
@@ -26,7 +31,7 @@ describe('audit log', () => {
   it('refuses UPDATE and DELETE through SQLite itself', () => {
     const { db } = freshCatalog();
     const log = new AuditLog(db);
-    log.append({ actor: 'x', action: 'y' });
+    log.append({ actor: 'x', action: 'verified' });
     expect(() => db.prepare("UPDATE audit_log SET actor = 'mallory'").run()).toThrow(/append-only/);
     expect(() => db.prepare('DELETE FROM audit_log').run()).toThrow(/append-only/);
   });

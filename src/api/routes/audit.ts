@@ -1,5 +1,6 @@
 // The audit log itself (admin): custody, element changes, token changes and every access.
 import type { FastifyInstance } from 'fastify';
+import { AUDIT_ACTIONS } from '../../audit/actions.js';
 import { recordAccess } from '../access-log.js';
 import type { ApiDeps } from '../deps.js';
 import { ADMIN } from '../roles.js';
@@ -24,7 +25,7 @@ export function auditRoutes(app: FastifyInstance, deps: ApiDeps): void {
           type: 'object',
           properties: {
             evidenceId: { type: 'string', maxLength: 64 },
-            action: { type: 'string', maxLength: 64 },
+            action: { type: 'string', enum: [...AUDIT_ACTIONS] },
             actor: { type: 'string', maxLength: 256 },
             after: { type: 'integer', minimum: 0 },
             limit: { type: 'integer', minimum: 1, maximum: 10000, default: 1000 },

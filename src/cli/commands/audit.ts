@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
 import { createArchive } from '../../archive/index.js';
 import type { EvidenceRepo } from '../../catalog/evidence-repo.js';
+import { AUDIT_ACTIONS, isAuditAction } from '../../audit/actions.js';
 import { sealConfigOf } from '../../config/adapters.js';
 import type { Config } from '../../config/schema.js';
+import { SealdockError } from '../../errors.js';
 import { createSealVerifier } from '../../seal/verifier.js';
 import { verifyAuditSegments } from '../../usecases/audit-segments.js';
 import { EXIT_VERIFY_FAILED } from '../exit-codes.js';
-import { cliConfig, openCatalogFor, type GlobalOptions } from '../context.js';
+import { cliConfig, intFlag, openCatalogFor, whenFlag, type GlobalOptions } from '../context.js';
 import { printJson, printTable } from '../output.js';
 
 export function registerAudit(program: Command, globals: () => GlobalOptions): void {
@@ -14,23 +16,55 @@ export function registerAudit(program: Command, globals: () => GlobalOptions): v
 
   audit
     .command('list')
-    .description('audit rows, oldest first')
+    .description('audit rows, newest first')
     .option('--evidence <id>', 'only rows about this item')
-    .option('--action <action>', 'only this action')
+    .option('--action <action>', 'only this action (the list is in --help)')
     .option('--actor <actor>', 'only this actor')
+    .option('--since <when>', 'rows at or after: 2026-11-20 (that day, in the configured zone), an ISO instant, or 7d')
+    .option('--until <when>', 'rows before the end of: 2026-11-20 (that day included), an ISO instant, or 1h')
     .option('--after <seq>', 'rows after this sequence number')
-    .option('--limit <n>', 'at most this many', '200')
+    .option('--limit <n>', 'at most this many (1–10000)', '200')
+    .option('--oldest-first', 'oldest first instead')
     .option('--json', 'machine-readable output')
+    .addHelpText('after', `\nActions: ${AUDIT_ACTIONS.join(', ')}`)
     .action(
-      (o: { evidence?: string; action?: string; actor?: string; after?: string; limit: string; json?: boolean }) => {
-        const cat = openCatalogFor(cliConfig(globals()));
+      (o: {
+        evidence?: string;
+        action?: string;
+        actor?: string;
+        since?: string;
+        until?: string;
+        after?: string;
+        limit: string;
+        oldestFirst?: boolean;
+        json?: boolean;
+      }) => {
+        if (o.action !== undefined && !isAuditAction(o.action)) {
+          const near = AUDIT_ACTIONS.filter((a) => a.startsWith(o.action!.slice(0, 4)));
+          throw new SealdockError(
+            'USAGE',
+            `--action: no action ${JSON.stringify(o.action)}${near.length ? ` (did you mean ${near.join(' or ')}?)` : ''}; actions: ${AUDIT_ACTIONS.join(', ')}`,
+          );
+        }
+        const limit = intFlag('--limit', o.limit, 1, 10_000);
+        const afterSeq = o.after === undefined ? undefined : intFlag('--after', o.after, 0, Number.MAX_SAFE_INTEGER);
+        const config = cliConfig(globals());
+        const since =
+          o.since === undefined ? undefined : whenFlag(config, '--since', o.since, { bound: 'start', span: 'past' });
+        const until =
+          o.until === undefined ? undefined : whenFlag(config, '--until', o.until, { bound: 'end', span: 'past' });
+        if (since && until && since >= until) throw new SealdockError('USAGE', '--since must be before --until');
+        const cat = openCatalogFor(config);
         try {
           const rows = cat.repo.audit.list({
             evidenceId: o.evidence,
             action: o.action,
             actor: o.actor,
-            afterSeq: o.after ? Number(o.after) : undefined,
-            limit: Number(o.limit),
+            afterSeq,
+            since: since?.toISOString(),
+            until: until?.toISOString(),
+            newestFirst: !o.oldestFirst,
+            limit,
           });
           if (o.json) return printJson(rows);
           printTable(
