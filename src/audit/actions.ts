@@ -13,6 +13,7 @@ export const AUDIT_ACTIONS = [
   'redocked',
   'pushed',
   'sidecar-rejected',
+  'sidecar-values-rejected',
   'element-changed',
   'derivation-deferred',
   'derivation-requested',

@@ -46,22 +46,6 @@ function hashSecret(secret: string): Buffer {
   return createHash('sha256').update(secret, 'utf8').digest();
 }
 
-/** `30d`, `12h`, `90m` from `now`, or an ISO 8601 instant. Pure. */
-export function parseExpiry(value: string, now: Date = new Date()): string {
-  const rel = /^(\d{1,5})([dhm])$/.exec(value);
-  if (rel) {
-    const unit = { d: 86_400_000, h: 3_600_000, m: 60_000 }[rel[2] as 'd' | 'h' | 'm'];
-    return new Date(now.getTime() + Number(rel[1]) * unit).toISOString();
-  }
-  if (!/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2}))?$/.test(value) || Number.isNaN(Date.parse(value))) {
-    throw new SealdockError(
-      'USAGE',
-      `--expires: give an ISO 8601 date/instant or a span like 30d, 12h, 90m (got ${JSON.stringify(value)})`,
-    );
-  }
-  return new Date(value).toISOString();
-}
-
 export type AuthOutcome =
   | { ok: true; token: TokenRecord }
   | { ok: false; reason: 'malformed' | 'unknown' | 'wrong-secret' | 'revoked' | 'expired'; tokenId: string | null };

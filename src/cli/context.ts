@@ -7,6 +7,7 @@ import { TokensRepo } from '../catalog/tokens-repo.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { SealdockError } from '../errors.js';
+import { parseWhen, type WhenOptions } from './when.js';
 import os from 'node:os';
 
 export interface GlobalOptions {
@@ -53,4 +54,25 @@ export function cliActor(): string {
     user = process.env.USER ?? 'unknown';
   }
   return `cli:${user}`;
+}
+
+/** The zone a date typed on the command line is read in: the configured top-level `timezone`. */
+export function cliTimeZone(config: Config): string {
+  return (config as Config & { timezone?: string }).timezone ?? 'Asia/Shanghai';
+}
+
+/** A date/time flag, read the same way by every command (src/util/when.ts). */
+export function whenFlag(config: Config, flag: string, value: string, o: Pick<WhenOptions, 'bound' | 'span'>): Date {
+  return parseWhen(value, { flag, timeZone: cliTimeZone(config), ...o });
+}
+
+/** A whole-number flag within bounds, or a usage error that says which. */
+export function intFlag(flag: string, value: string, min: number, max: number): number {
+  const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    throw new SealdockError(
+      'USAGE',
+      `${flag} must be a whole number from ${min} to ${max} (got ${JSON.stringify(value)})`,
+    );
+  return n;
 }

@@ -1,6 +1,7 @@
 // Intake: a stable dock file (or a pushed upload) becomes a catalogued original in the spool.
 // Order matters for crash safety: spool file durable → catalog row committed → only then may
 // anything downstream (and eventually the dock's release) happen.
+import type { AuditEntry } from '../audit/chain.js';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -231,7 +232,7 @@ export class IntakeService {
 }
 
 /** The audit row for a sidecar refused whole (`sidecar-rejected`) or value by value (`sidecar-values-rejected`). */
-export function sidecarRejectionAudit(evidenceId: string, sidecar: SidecarRecord) {
+export function sidecarRejectionAudit(evidenceId: string, sidecar: SidecarRecord): AuditEntry {
   return {
     actor: DAEMON_ACTOR,
     action: sidecar.elements ? 'sidecar-values-rejected' : 'sidecar-rejected',

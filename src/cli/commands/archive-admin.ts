@@ -6,10 +6,9 @@ import { createArchive } from '../../archive/index.js';
 import { extendItemRetention, setItemLegalHold } from '../../usecases/holds.js';
 import { reindex } from '../../usecases/reindex.js';
 import { sealConfigOf } from '../../config/adapters.js';
-import { isoWithOffset } from '../../elements/validate.js';
 import { SealdockError } from '../../errors.js';
 import { createSealVerifier } from '../../seal/verifier.js';
-import { cliActor, cliConfig, openCatalogFor, type GlobalOptions } from '../context.js';
+import { cliActor, cliConfig, openCatalogFor, whenFlag, type GlobalOptions } from '../context.js';
 import { EXIT_VERIFY_FAILED } from '../exit-codes.js';
 import { printJson, printLines } from '../output.js';
 
@@ -59,14 +58,19 @@ export function registerArchiveAdmin(program: Command, globals: () => GlobalOpti
   program
     .command('retain <id>')
     .description('extend the retention of every archived object of an item (never shortens)')
-    .requiredOption('--until <iso>', 'new retain-until, ISO 8601 with offset')
+    .requiredOption(
+      '--until <when>',
+      'new retain-until: a date (kept through that day, in the configured zone), an ISO instant, or a span like 3650d',
+    )
     .option('--reason <text>', 'why, for the audit log')
     .option('--json', 'machine-readable output')
     .action((id: string, o: { until: string; reason?: string; json?: boolean }) => {
-      if (!isoWithOffset.safeParse(o.until).success)
-        throw new SealdockError('USAGE', '--until must be ISO 8601 with an offset');
+      const config = cliConfig(globals());
+      const until = whenFlag(config, '--until', o.until, { bound: 'end', span: 'future' });
+      if (until.getTime() <= Date.now())
+        throw new SealdockError('USAGE', `--until: ${until.toISOString()} is already past`);
       return withArchive(globals, {}, async ({ archive, cat }) => {
-        const r = await extendItemRetention({ archive, repo: cat.repo }, id, new Date(o.until), cliActor(), o.reason);
+        const r = await extendItemRetention({ archive, repo: cat.repo }, id, until, cliActor(), o.reason);
         if (o.json) printJson({ id, ...r });
         else printLines([`${id}: ${r.objects} object(s) retained until ${r.retainUntil}`]);
       });

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import { collectorSchema, isoWithOffset } from '../../elements/validate.js';
+import { collectorSchema } from '../../elements/validate.js';
+import { formatWithOffset } from '../../media/recorded-at.js';
 import { SealdockError } from '../../errors.js';
 import { applyBindingBackwards } from '../../usecases/annotate.js';
-import { cliActor, cliConfig, openCatalogFor, type GlobalOptions } from '../context.js';
+import { cliActor, cliConfig, cliTimeZone, openCatalogFor, whenFlag, type GlobalOptions } from '../context.js';
 import { printJson, printTable } from '../output.js';
 
 export function registerDevices(program: Command, globals: () => GlobalOptions): void {
@@ -64,8 +65,11 @@ export function registerDevices(program: Command, globals: () => GlobalOptions):
     .description('bind a recorder to a collector (采集人) for a period')
     .requiredOption('--collector <name>', 'name of the person')
     .option('--collector-id <id>', 'badge / staff id')
-    .requiredOption('--from <iso>', 'start, ISO 8601 with offset')
-    .option('--to <iso>', 'end, ISO 8601 with offset (open-ended if absent)')
+    .requiredOption(
+      '--from <when>',
+      'start: a date (from its first instant, in the configured zone), a local time or an ISO instant',
+    )
+    .option('--to <when>', 'end: a date (that day included), a local time or an ISO instant (open-ended if absent)')
     .option('--json', 'machine-readable output')
     .action(
       (deviceId: string, o: { collector: string; collectorId?: string; from: string; to?: string; json?: boolean }) => {
@@ -75,20 +79,18 @@ export function registerDevices(program: Command, globals: () => GlobalOptions):
         });
         if (!collector.success)
           throw new SealdockError('USAGE', `--collector: ${collector.error.issues.map((i) => i.message).join('; ')}`);
-        for (const [flag, v] of [
-          ['--from', o.from],
-          ['--to', o.to],
-        ] as const) {
-          if (v !== undefined && !isoWithOffset.safeParse(v).success)
-            throw new SealdockError('USAGE', `${flag} must be ISO 8601 with an offset`);
-        }
         const config = cliConfig(globals());
+        const zone = cliTimeZone(config);
+        // Stored with the zone's offset, as typed times are read: 2026-11-01 → 2026-11-01T00:00:00+08:00.
+        const at = (flag: string, v: string, bound: 'start' | 'end') =>
+          formatWithOffset(whenFlag(config, flag, v, { bound, span: null }).getTime(), zone);
+        const validFrom = at('--from', o.from, 'start');
+        const validTo = o.to === undefined ? undefined : at('--to', o.to, 'end');
+        if (validTo !== undefined && Date.parse(validTo) <= Date.parse(validFrom))
+          throw new SealdockError('USAGE', '--to must be after --from');
         const cat = openCatalogFor(config, { mustExist: false });
         try {
-          const b = cat.devices.bind(
-            { deviceId, collector: collector.data, validFrom: o.from, validTo: o.to },
-            cliActor(),
-          );
+          const b = cat.devices.bind({ deviceId, collector: collector.data, validFrom, validTo }, cliActor());
           // Footage already taken from this recorder in the bound period gets its collector now.
           const updated = applyBindingBackwards(
             { repo: cat.repo, devices: cat.devices, config },

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { ROLES, parseExpiry, type Role } from '../../catalog/tokens-repo.js';
+import { ROLES, parseToken, type Role } from '../../catalog/tokens-repo.js';
 import { SealdockError } from '../../errors.js';
-import { cliActor, cliConfig, openCatalogFor, type GlobalOptions } from '../context.js';
+import { cliActor, cliConfig, openCatalogFor, whenFlag, type GlobalOptions } from '../context.js';
 import { printJson, printTable } from '../output.js';
 
 export function registerTokens(program: Command, globals: () => GlobalOptions): void {
@@ -12,7 +12,10 @@ export function registerTokens(program: Command, globals: () => GlobalOptions): 
     .description('create a token and print it ONCE')
     .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`)
     .option('--label <text>', 'who or what holds it')
-    .option('--expires <when>', 'ISO 8601 date/instant or a span like 30d, 12h')
+    .option(
+      '--expires <when>',
+      'a span like 30d or 12h, a date (valid through that day, in the configured zone) or an ISO instant',
+    )
     .option('--dock <id>', 'bind a dock token to one dock')
     .option('--json', 'machine-readable output')
     .action((o: { role: string; label?: string; expires?: string; dock?: string; json?: boolean }) => {
@@ -21,7 +24,12 @@ export function registerTokens(program: Command, globals: () => GlobalOptions): 
       const config = cliConfig(globals());
       if (o.dock !== undefined && !config.docks.some((d) => d.id === o.dock))
         throw new SealdockError('USAGE', `--dock: no dock ${o.dock} in the config`);
-      const expiresAt = o.expires === undefined ? undefined : parseExpiry(o.expires);
+      const expiresAt =
+        o.expires === undefined
+          ? undefined
+          : whenFlag(config, '--expires', o.expires, { bound: 'end', span: 'future' }).toISOString();
+      if (expiresAt !== undefined && Date.parse(expiresAt) <= Date.now())
+        throw new SealdockError('USAGE', `--expires: ${expiresAt} is already past`);
       const cat = openCatalogFor(config, { mustExist: false });
       try {
         const repo = cat.tokens;
@@ -68,9 +76,18 @@ export function registerTokens(program: Command, globals: () => GlobalOptions): 
 
   tokens
     .command('revoke <id>')
-    .description('revoke a token; it fails from the next request on')
+    .description('revoke a token by its id (tokens list); it fails from the next request on')
     .option('--json', 'machine-readable output')
     .action((id: string, o: { json?: boolean }) => {
+      // Never echo what was given: it may be a secret pasted by mistake.
+      const pasted = parseToken(id.trim());
+      if (pasted)
+        throw new SealdockError(
+          'USAGE',
+          `that is a token secret, not its id; run: sealdock tokens revoke ${pasted.id} (the secret is not printed; treat it as exposed if it was typed in a shared shell history)`,
+        );
+      if (!/^[0-9a-f]{16}$/.test(id))
+        throw new SealdockError('USAGE', 'a token id is 16 hexadecimal digits (see sealdock tokens list)');
       const cat = openCatalogFor(cliConfig(globals()));
       try {
         const t = cat.tokens.revoke(id, cliActor());
