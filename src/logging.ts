@@ -1,6 +1,8 @@
-// JSON logs with pino. Secrets never reach a log line: tokens, passphrases, keys and
-// Authorization headers are redacted wherever they appear.
+// Logs with pino: JSON lines (for journald, Docker, log shippers), or readable lines from
+// pino-pretty when a person watches a terminal. Secrets never reach a log line: tokens,
+// passphrases, keys and Authorization headers are redacted wherever they appear.
 import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -19,7 +21,24 @@ export const REDACT_PATHS = [
   '*.privateKey',
 ];
 
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+/** `auto`: readable on a terminal (stderr is a TTY), JSON otherwise. */
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
+function defaultDestination(format: LogFormat): pino.DestinationStream {
+  const readable = format === 'pretty' || (format === 'auto' && process.stderr.isTTY === true);
+  if (!readable) return pino.destination({ fd: 2, sync: false });
+  // In-process and synchronous (no worker thread): a terminal is slow anyway, and a line is
+  // never lost when the process exits.
+  return pretty({
+    destination: 2,
+    sync: true,
+    colorize: process.stderr.isTTY === true,
+    translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l o',
+    ignore: 'pid,hostname,service',
+  });
+}
+
+export function createLogger(level: string, destination?: pino.DestinationStream, format: LogFormat = 'auto'): Logger {
   return pino(
     {
       level,
@@ -27,6 +46,6 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     },
-    destination ?? pino.destination({ fd: 2, sync: false }),
+    destination ?? defaultDestination(format),
   );
 }

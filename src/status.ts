@@ -10,7 +10,7 @@ import { statusFilePath } from './daemon.js';
 import { STATES } from './pipeline/states.js';
 
 export interface DaemonStatus {
-  daemon: Record<string, unknown>;
+  daemon: Record<string, unknown> & { running: boolean; stale?: boolean };
   archive: string;
   /** The running daemon's archive check (null when no daemon runs): ready, or degraded and why. */
   archiveHealth: unknown;
@@ -24,21 +24,60 @@ export interface DaemonStatus {
   };
 }
 
+/** A heartbeat older than this means the daemon is not responding (it rewrites it every 2 s). */
+const STALE_MS = 15_000;
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, owned by another user
+  }
+}
+
+/**
+ * Whether the daemon runs, from its heartbeat file: `running: false` with the reason when there
+ * is none, or when its process is gone (kill -9, a crash) and the file was left behind.
+ */
+function daemonOf(config: Config): Record<string, unknown> & { running: boolean; stale?: boolean } {
+  let beat: Record<string, unknown>;
+  try {
+    beat = JSON.parse(fs.readFileSync(statusFilePath(config.dataDir), 'utf8')) as Record<string, unknown>;
+  } catch {
+    return { running: false, reason: `no heartbeat in ${config.dataDir}: the daemon is not running with this dataDir` };
+  }
+  const pid = Number(beat.pid);
+  if (!Number.isInteger(pid) || pid <= 0 || !pidAlive(pid))
+    return {
+      ...beat,
+      running: false,
+      reason: `process ${String(beat.pid)} is gone; it stopped without cleaning up (crash or kill -9) at about ${String(beat.updatedAt)}`,
+    };
+  const age = Date.now() - Date.parse(String(beat.updatedAt));
+  if (!(age <= STALE_MS))
+    return {
+      ...beat,
+      running: true,
+      stale: true,
+      reason: `no heartbeat for ${Math.round(age / 1000)} s: not responding`,
+    };
+  return { ...beat, running: true };
+}
+
 export function readStatus(config: Config, repo: EvidenceRepo): DaemonStatus {
   const counts = repo.countsByState();
   const states = Object.fromEntries(STATES.map((s) => [s, counts[s] ?? 0]));
-  let daemon: Record<string, unknown> | null = null;
-  try {
-    daemon = JSON.parse(fs.readFileSync(statusFilePath(config.dataDir), 'utf8')) as Record<string, unknown>;
-    if (Date.now() - Date.parse(String(daemon.updatedAt)) > 15_000) daemon = { ...daemon, stale: true };
-  } catch {
-    daemon = null;
-  }
-  // Progress is only ever set while a derivative is being made.
-  const inProgress = repo
-    .list({ state: 'deriving', limit: 1000 })
-    .filter((e) => e.progress !== null)
-    .map(summarize);
+  const daemon = daemonOf(config);
+  // Progress is only ever set while a derivative is being made, and means nothing once the daemon
+  // that set it is gone: those items resume at the next start.
+  const inProgress =
+    daemon.running && !daemon.stale
+      ? repo
+          .list({ state: 'deriving', limit: 1000 })
+          .filter((e) => e.progress !== null)
+          .map(summarize)
+      : [];
   const failed = repo.list({ state: 'failed', limit: 100 }).map(summarize);
   const raised = repo.audit.latestOf(ALARM_ACTIONS, 5);
   const alarms = {
@@ -53,9 +92,10 @@ export function readStatus(config: Config, repo: EvidenceRepo): DaemonStatus {
     })),
   };
   return {
-    daemon: daemon ?? { running: false },
+    daemon,
     archive: config.archive.backend,
-    archiveHealth: daemon?.archiveHealth ?? null,
+    // What a daemon that is gone last saw of the archive is not the archive's health now.
+    archiveHealth: daemon.running && !daemon.stale ? (daemon.archiveHealth ?? null) : null,
     states,
     inProgress,
     failed,

@@ -53,7 +53,17 @@ export function exitCodeFor(err: unknown): number {
   return EXIT.failure;
 }
 
+/** `sealdock list | head -1`: the reader left, so there is nothing more to say; exit quietly. */
+function exitQuietlyOnBrokenPipe(): void {
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(EXIT.ok);
+      throw err;
+    });
+}
+
 export async function main(argv: string[]): Promise<number> {
+  exitQuietlyOnBrokenPipe();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

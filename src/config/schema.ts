@@ -130,6 +130,7 @@ export const ConfigSchema = z.strictObject({
   }),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    format: z.enum(['auto', 'json', 'pretty']).default('auto'),
   }),
 });
 

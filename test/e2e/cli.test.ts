@@ -56,9 +56,9 @@ describe('sealdock CLI', () => {
     ws = makeWorkspace();
     expect(ws.cli(['devices', 'add', 'DEV01', '--clock-offset', '-30']).status).toBe(0);
     const r = ws.cli(['status', '--json']);
-    expect(r.status, r.stderr).toBe(0);
+    expect(r.status, r.stderr).toBe(1); // the daemon is not running: a check that fails
     const s = JSON.parse(r.stdout);
-    expect(s.daemon).toEqual({ running: false });
+    expect(s.daemon).toEqual({ running: false, reason: expect.stringMatching(/^no heartbeat in /) });
     expect(Object.keys(s.states)).toEqual([
       'received',
       'preserved',

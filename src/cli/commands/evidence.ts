@@ -6,6 +6,7 @@ import { SealdockError } from '../../errors.js';
 import { readStatus } from '../../status.js';
 import { isState, STATES } from '../../pipeline/states.js';
 import { cliConfig, openCatalogFor, type GlobalOptions } from '../context.js';
+import { EXIT } from '../exit-codes.js';
 import { printJson, printLines, printTable } from '../output.js';
 
 export function registerEvidenceCommands(program: Command, globals: () => GlobalOptions): void {
@@ -19,12 +20,14 @@ export function registerEvidenceCommands(program: Command, globals: () => Global
       try {
         const result = readStatus(config, cat.repo);
         const { states: backlog, inProgress, failed, alarms } = result;
-        const daemon = result.daemon.running === false ? null : result.daemon;
+        const daemon = result.daemon.running && !result.daemon.stale ? result.daemon : null;
+        // Exit 1 when the daemon is not running or not responding, so `sealdock status` works as a check.
+        if (!daemon) process.exitCode = EXIT.failure;
         if (opts.json) return printJson(result);
         printLines([
           daemon
-            ? `daemon: pid ${String(daemon.pid)} since ${String(daemon.startedAt)}${daemon.stale ? ' (status stale: not responding?)' : ''}`
-            : 'daemon: not running',
+            ? `daemon: running, pid ${String(daemon.pid)} since ${String(daemon.startedAt)}`
+            : `daemon: ${result.daemon.stale ? 'NOT RESPONDING' : 'NOT RUNNING'} (${String(result.daemon.reason)})`,
           `archive: ${config.archive.backend}${degradedText(daemon)}`,
           ...(daemon && typeof daemon.docksPending === 'number'
             ? [`dock files waiting to settle: ${daemon.docksPending}`]

@@ -11,7 +11,7 @@ export function registerStart(program: Command, globals: () => GlobalOptions): v
     .description('run the daemon: docks, pipeline and API')
     .action(async () => {
       const { config, sources, unknownEnv } = loadConfig({ file: globals().config });
-      const log = createLogger(config.log.level);
+      const log = createLogger(config.log.level, undefined, config.log.format);
       const crashPolicy = installCrashPolicy(log);
       log.info({ sources }, 'configuration loaded');
       if (unknownEnv.length)
