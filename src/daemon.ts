@@ -15,7 +15,7 @@ import { TokensRepo } from './catalog/tokens-repo.js';
 import { mediaConfigOf, sealConfigOf } from './config/adapters.js';
 import type { Config } from './config/schema.js';
 import { DockService } from './docks/dock-service.js';
-import { IntakeService } from './intake/intake-service.js';
+import { DAEMON_ACTOR, IntakeService } from './intake/intake-service.js';
 import { Spool } from './intake/spool.js';
 import { createMediaService, type MediaService } from './media/index.js';
 import type { PipelineContext } from './pipeline/context.js';
@@ -28,6 +28,7 @@ import { createSealVerifier } from './seal/verifier.js';
 import { SEALDOCK_VERSION } from './util/version.js';
 import { nowIso } from './util/time.js';
 import { acquireDataDirLock } from './util/data-dir-lock.js';
+import { startLockSelfTests } from './usecases/lock-self-test.js';
 
 export interface Daemon {
   ctx: PipelineContext;
@@ -130,6 +131,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     }
     log.info({ url: api.url }, 'API listening');
   }
+  const lockTests = startLockSelfTests({ archive, repo, log }, DAEMON_ACTOR);
   runner.start();
   await docks.start();
   const segments = startSegmentTimer(
@@ -151,6 +153,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       docksPending: docks.pending(),
       running: runner.running(),
       media: { remux: media.queues.remux.status(), transcode: media.queues.transcode.status() },
+      archiveLock: archive.lockStatus?.() ?? null,
     };
     await fsp.writeFile(`${file}.tmp`, JSON.stringify(body, null, 2));
     await fsp.rename(`${file}.tmp`, file);
@@ -174,6 +177,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       log.info('stopping: no new intake, running stages finish or resume after restart');
       clearInterval(statusTimer);
       archiveHealth.stop();
+      lockTests.stop();
       await api?.close();
       await docks.stop();
       controller.abort();

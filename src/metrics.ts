@@ -55,6 +55,11 @@ export const metrics = {
     labelNames: ['kind'] as const,
     registers,
   }),
+  archiveLockEnforced: new Gauge({
+    name: 'sealdock_archive_lock_enforced',
+    help: 'Last Object Lock self-test: 1 the store refused to shorten or delete a locked canary, 0 it allowed it (nothing is archived then). Absent before the first test and on the local backend.',
+    registers,
+  }),
   apiRequestDuration: new Histogram({
     name: 'sealdock_api_request_duration_seconds',
     help: 'API request latency by route, method and status class.',

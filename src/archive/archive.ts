@@ -75,6 +75,17 @@ export interface ByteRange {
   end: number;
 }
 
+/** The result of writing a locked canary and trying to destroy it (S3 only; see S3Archive.selfTestLock). */
+export interface LockSelfTest {
+  ok: boolean;
+  checkedAt: string;
+  /** what the store allowed that it must not, or why the test could not complete */
+  problem?: string | undefined;
+  canary?: { key: string; versionId?: string | undefined } | undefined;
+  /** each attempt and the store's answer, for the log and the audit row */
+  steps: string[];
+}
+
 export interface ArchiveBackend {
   readonly kind: 'local' | 's3';
   /** Throws SealdockError('ARCHIVE_NOT_READY') with what to fix (e.g. Object Lock not enabled). */
@@ -104,5 +115,13 @@ export interface ArchiveBackend {
   setLegalHold(key: string, on: boolean): Promise<void>;
   /** Moves retain-until later; a date earlier than the current one is ignored (never shortens). */
   extendRetention(key: string, until: Date): Promise<void>;
+  /**
+   * Immutability tested, not assumed: only backends with a lock to test have it (S3). Until a
+   * test has passed in this process, `put` runs one first; while the last one failed, `put`
+   * refuses with ARCHIVE_NOT_READY and the reason.
+   */
+  selfTestLock?(): Promise<LockSelfTest>;
+  /** The last self-test of this process, or null before the first. */
+  lockStatus?(): LockSelfTest | null;
   close(): Promise<void>;
 }

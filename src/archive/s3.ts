@@ -6,6 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
+  DeleteObjectCommand,
   GetBucketVersioningCommand,
   GetObjectCommand,
   GetObjectLockConfigurationCommand,
@@ -26,6 +27,7 @@ import { SealdockError, errorMessage, isSealdockError } from '../errors.js';
 import type {
   ArchiveBackend,
   ByteRange,
+  LockSelfTest,
   ObjectInfo,
   ObjectSource,
   ObjectVersion,
@@ -363,6 +365,7 @@ export class S3Archive implements ArchiveBackend {
 
   async put(key: string, source: ObjectSource, opts: PutOptions): Promise<StoredObject> {
     assertSafeKey(key);
+    await this.lockEnforced();
     // One writer per key in this process; the HeadObject check below is not atomic on its own.
     const prev = this.keyLocks.get(key) ?? Promise.resolve();
     const run = prev.catch(() => undefined).then(() => this.putLocked(key, source, opts));
@@ -776,6 +779,120 @@ export class S3Archive implements ArchiveBackend {
       KeyMarker = more ? page.NextKeyMarker : undefined;
       VersionIdMarker = more ? page.NextVersionIdMarker : undefined;
     } while (KeyMarker);
+  }
+
+  private lastLockTest: LockSelfTest | null = null;
+  private lockTestRun: Promise<LockSelfTest> | null = null;
+
+  lockStatus(): LockSelfTest | null {
+    return this.lastLockTest;
+  }
+
+  /** Nothing is archived to a store whose lock has not been seen to hold in this process. */
+  private async lockEnforced(): Promise<void> {
+    const status = this.lastLockTest ?? (await this.selfTestLock());
+    if (!status.ok) {
+      throw new SealdockError(
+        'ARCHIVE_NOT_READY',
+        `refusing to archive to bucket ${JSON.stringify(this.bucket)}: its Object Lock self-test failed at ${status.checkedAt}: ${status.problem}`,
+        { bucket: this.bucket, lockSelfTest: status },
+      );
+    }
+  }
+
+  /**
+   * Some S3-compatible stores accept Object Lock headers and do not enforce them. So: write a tiny
+   * canary under `sealdock-canary/` with a 1-day COMPLIANCE lock, read its lock back, then try to
+   * shorten its retention and to delete that version. Both must be refused. Least-privilege
+   * credentials may be refused the delete by policy (no s3:DeleteObjectVersion) rather than by the
+   * lock; the shortening needs s3:PutObjectRetention, which the daemon has, so only the lock can
+   * refuse it. An unreachable store is an outage (thrown, not recorded as a failed test).
+   */
+  selfTestLock(): Promise<LockSelfTest> {
+    this.lockTestRun ??= this.runLockTest().finally(() => {
+      this.lockTestRun = null;
+    });
+    return this.lockTestRun;
+  }
+
+  private async runLockTest(): Promise<LockSelfTest> {
+    const checkedAt = new Date();
+    const key = `sealdock-canary/${checkedAt.toISOString().replace(/[:.]/g, '')}-${Math.random().toString(16).slice(2, 10)}`;
+    const body = Buffer.from(`sealdock Object Lock canary ${checkedAt.toISOString()}\n`);
+    const until = new Date(checkedAt.getTime() + 86_400_000);
+    const steps: string[] = [];
+    const result = (problem?: string, versionId?: string): LockSelfTest => {
+      this.lastLockTest = {
+        ok: problem === undefined,
+        checkedAt: checkedAt.toISOString(),
+        ...(problem ? { problem } : {}),
+        canary: { key, versionId },
+        steps,
+      };
+      return this.lastLockTest;
+    };
+    const outage = (err: unknown, what: string) => {
+      const e = toSealdockError(err, what);
+      if (e.code === 'ARCHIVE_UNAVAILABLE') throw e;
+      return e;
+    };
+    let versionId: string | undefined;
+    try {
+      const out = await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: body,
+          ContentLength: body.length,
+          ChecksumAlgorithm: 'SHA256',
+          ChecksumSHA256: createHash('sha256').update(body).digest('base64'),
+          ObjectLockMode: 'COMPLIANCE',
+          ObjectLockRetainUntilDate: until,
+          IfNoneMatch: '*',
+        }),
+      );
+      versionId = out.VersionId;
+      steps.push(`put ${key} with COMPLIANCE until ${until.toISOString()}: version ${versionId ?? '(none)'}`);
+    } catch (err) {
+      const e = outage(err, `lock self-test: PutObject ${key}`);
+      steps.push(`put refused: ${e.message}`);
+      return result(`the store refused a COMPLIANCE-locked write: ${e.message}`);
+    }
+    if (!versionId) return result('the store returned no version id for a locked write: versioning is not in effect');
+    const head = await this.headRaw(key, versionId).catch((err: unknown) => {
+      throw outage(err, `lock self-test: HeadObject ${key}`);
+    });
+    steps.push(
+      `head: lock ${head?.ObjectLockMode ?? 'none'} until ${head?.ObjectLockRetainUntilDate?.toISOString() ?? 'unset'}`,
+    );
+    if (head?.ObjectLockMode !== 'COMPLIANCE' || !head.ObjectLockRetainUntilDate) {
+      return result('the store accepted the lock headers but reports no COMPLIANCE lock on the canary', versionId);
+    }
+    try {
+      await this.client.send(
+        new PutObjectRetentionCommand({
+          Bucket: this.bucket,
+          Key: key,
+          VersionId: versionId,
+          Retention: { Mode: 'COMPLIANCE', RetainUntilDate: new Date(Date.now() + 1000) },
+        }),
+      );
+      steps.push('shorten retention to 1 s: ALLOWED');
+      return result(
+        'the store let a COMPLIANCE retention be shortened (the canary locked for a day could be deleted in a second): it does not enforce Object Lock',
+        versionId,
+      );
+    } catch (err) {
+      steps.push(`shorten retention: refused (${outage(err, 'lock self-test: shorten').message})`);
+    }
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key, VersionId: versionId }));
+      steps.push('delete the locked version: ALLOWED');
+      return result('the store let a COMPLIANCE-locked version be deleted: it does not enforce Object Lock', versionId);
+    } catch (err) {
+      steps.push(`delete the locked version: refused (${outage(err, 'lock self-test: delete').message})`);
+    }
+    return result(undefined, versionId);
   }
 
   async setLegalHold(key: string, on: boolean): Promise<void> {

@@ -103,8 +103,18 @@ export function healthRoutes(app: FastifyInstance, deps: ApiDeps): void {
           : archiveCheck(),
         mediaCheck(),
       ]);
-      const ok = catalog.ok && archive.ok && media.ok;
-      return reply.code(ok ? 200 : 503).send({ ok, degraded, checks: { catalog, archive, media } });
+      // A store that let the canary's lock be broken is reachable but not fit to archive to.
+      const lock = deps.archive.lockStatus?.();
+      const archiveLock: Check =
+        lock === undefined
+          ? { ok: true, detail: 'no Object Lock on this backend' }
+          : lock === null
+            ? { ok: true, detail: 'self-test not run yet' }
+            : lock.ok
+              ? { ok: true, detail: `self-test passed at ${lock.checkedAt}` }
+              : { ok: false, detail: `self-test failed at ${lock.checkedAt}: ${lock.problem}; nothing is archived` };
+      const ok = catalog.ok && archive.ok && media.ok && archiveLock.ok;
+      return reply.code(ok ? 200 : 503).send({ ok, degraded, checks: { catalog, archive, archiveLock, media } });
     },
   );
 

@@ -45,6 +45,9 @@ export function registerEvidenceCommands(program: Command, globals: () => Global
             inProgress.map((e) => [e.id, e.state, `${e.progress ?? 0}%`]),
           );
         }
+        const lock = daemon?.archiveLock as { ok: boolean; checkedAt: string; problem?: string } | null | undefined;
+        if (lock && !lock.ok)
+          printLines(['', `NOT ARCHIVING: the Object Lock self-test failed at ${lock.checkedAt}: ${lock.problem}`]);
         if (alarms.total) {
           printLines([
             '',
