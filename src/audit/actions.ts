@@ -22,6 +22,7 @@ export const AUDIT_ACTIONS = [
   'verified',
   'exported',
   'reindexed',
+  'lock-self-test',
   'retention-extended',
   'legal-hold-set',
   'legal-hold-released',
