@@ -10,6 +10,8 @@ import { nowIso } from '../util/time.js';
 import { archiveVerified, type LockTerms, type ObjectToArchive } from './archiving.js';
 import type { PipelineContext } from './context.js';
 import type { ItemMedia } from './item-elements.js';
+import { revisionChanges } from './revision-changes.js';
+import { SealdockError } from '../errors.js';
 
 export interface SealedRevision {
   revision: number;
@@ -60,6 +62,7 @@ export async function sealNextRevision(
       };
     }
   }
+  const changes = revision > 1 ? await changesSincePrevious(ctx, item) : undefined;
   const manifest = buildManifest({
     evidenceId: item.id,
     revision,
@@ -81,6 +84,7 @@ export async function sealNextRevision(
     media: manifestMedia(item.media as ItemMedia | null),
     derivative,
     seal: { certificateSha256: ctx.seal.info.certificateSha256, development: ctx.seal.info.development },
+    ...(changes ? { changes } : {}),
     generator: { version: ctx.version, nodeId: ctx.config.nodeId ?? 'unknown' },
   });
   const bytes = manifestBytes(manifest);
@@ -98,6 +102,32 @@ export async function sealNextRevision(
     signature: sealed.signature,
     timestampToken: sealed.timestampToken ?? null,
   };
+}
+
+/** The previous revision's bytes: from the spool if still there, else the archive; checked against the catalog. */
+async function previousRevisionBytes(ctx: PipelineContext, item: EvidenceRecord): Promise<Buffer> {
+  const previous = item.manifestRev;
+  const fromSpool = await ctx.spool.readItemFile(item.id, names(previous).json);
+  if (fromSpool && sha256Hex(fromSpool) === item.manifestSha256) return fromSpool;
+  const chunks: Buffer[] = [];
+  for await (const c of (await ctx.archive.read(archiveKeys.manifest(item.id, previous))) as AsyncIterable<Buffer>) {
+    chunks.push(c);
+  }
+  const bytes = Buffer.concat(chunks);
+  if (sha256Hex(bytes) !== item.manifestSha256) {
+    throw new SealdockError(
+      'VERIFY_FAILED',
+      `${item.id}: manifest revision ${previous} in the archive does not hash to the catalogued SHA-256`,
+    );
+  }
+  return bytes;
+}
+
+/** Each element changed since the previous revision, with who, when and why (see revision-changes.ts). */
+async function changesSincePrevious(ctx: PipelineContext, item: EvidenceRecord): Promise<Manifest['changes']> {
+  const previous = parseManifest(await previousRevisionBytes(ctx, item));
+  const rows = ctx.repo.audit.list({ evidenceId: item.id, action: 'element-changed', limit: 10_000 });
+  return revisionChanges(previous.elements, item.elements, item.elementSources, rows, previous.createdAt);
 }
 
 export async function readSealedRevision(

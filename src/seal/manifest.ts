@@ -3,7 +3,7 @@
 // refuses anything that is not already in canonical form.
 import { z } from 'zod';
 import { ELEMENT_KEYS, ELEMENT_SOURCES } from '../elements/types.js';
-import type { ElementKey, Elements, ElementSources } from '../elements/types.js';
+import type { ElementKey, Elements, ElementSource, ElementSources } from '../elements/types.js';
 import type { ProbeResult, Provenance } from '../media/types.js';
 import { SealdockError } from '../errors.js';
 import { sha256Hex } from './digest.js';
@@ -92,6 +92,19 @@ const provenanceSchema = z.strictObject({
   burnIn: z.boolean().optional(),
 });
 
+// An amendment describes itself: each element that differs from the previous revision, its old and
+// new value, and who changed it, when and why (from the audit row of the change). Revisions sealed
+// before this field existed have no `changes`.
+const changeSchema = z.strictObject({
+  element: elementKey,
+  old: z.unknown(),
+  new: z.unknown(),
+  source: elementSource.nullable(),
+  changedBy: nonEmpty.nullable(),
+  changedAt: isoUtc.nullable(),
+  reason: z.string().nullable(),
+});
+
 export const manifestSchema = z
   .strictObject({
     schema: z.literal(MANIFEST_SCHEMA),
@@ -118,6 +131,7 @@ export const manifestSchema = z
       .strictObject({ archiveKey: nonEmpty, size: count, sha256: hex64, provenance: provenanceSchema })
       .nullable(),
     seal: z.strictObject({ certificateSha256: hex64, development: z.boolean() }),
+    changes: z.array(changeSchema).optional(),
     generator: z.strictObject({ name: z.literal('sealdock'), version: nonEmpty, nodeId: nonEmpty }),
   })
   .superRefine((m, ctx) => {
@@ -136,6 +150,9 @@ export const manifestSchema = z
     if (expected.join() !== m.missingElements.join()) {
       ctx.addIssue({ code: 'custom', path: ['missingElements'], message: `must be [${expected.join(', ')}]` });
     }
+    if (m.revision === 1 && m.changes !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['changes'], message: 'revision 1 changes nothing' });
+    }
     if (m.derivative && m.derivative.provenance.sha256 !== m.derivative.sha256) {
       ctx.addIssue({
         code: 'custom',
@@ -146,6 +163,20 @@ export const manifestSchema = z
   });
 
 export type UnplayableMedia = { unplayable: true; error: string };
+
+/** One element's change since the previous revision, as sealed in the new one. */
+export interface ManifestChange {
+  element: ElementKey;
+  /** The value in the previous revision (null: absent). */
+  old: unknown;
+  /** The value in this revision (null: removed). */
+  new: unknown;
+  source: ElementSource | null;
+  /** Actor of the last audited change of this element since the previous revision. */
+  changedBy: string | null;
+  changedAt: string | null;
+  reason: string | null;
+}
 
 export interface Manifest {
   schema: typeof MANIFEST_SCHEMA;
@@ -176,6 +207,8 @@ export interface Manifest {
   media: ProbeResult | UnplayableMedia | null;
   derivative: { archiveKey: string; size: number; sha256: string; provenance: Provenance } | null;
   seal: { certificateSha256: string; development: boolean };
+  /** Revisions after the first: what changed since the previous revision, by whom, when, why. */
+  changes?: ManifestChange[] | undefined;
   generator: { name: 'sealdock'; version: string; nodeId: string };
 }
 

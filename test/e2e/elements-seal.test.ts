@@ -274,9 +274,28 @@ describe('elements and seal', () => {
     expect(rev3.reason).toBe('amendment');
     expect(rev3.elements.purpose).toBe('证明当事人阻碍执法');
     expect(rev3.elementSources.purpose).toBe('annotation');
+    // The sealed amendment says itself what changed, from what, by whom, when and why.
+    expect(rev3.changes).toHaveLength(1);
+    expect(rev3.changes[0]).toMatchObject({
+      element: 'purpose',
+      old: '日常执法记录',
+      new: '证明当事人阻碍执法',
+      source: 'annotation',
+      reason: '更正',
+    });
+    expect(rev3.changes[0].changedBy).toMatch(/^cli:/);
+    expect(Date.parse(rev3.changes[0].changedAt)).toBeLessThanOrEqual(Date.parse(rev3.createdAt));
     // Earlier revisions are untouched: an amendment adds, never rewrites.
     const rev2 = JSON.parse(fs.readFileSync(path.join(ws.archive, 'evidence', id, 'manifest', '0002.json'), 'utf8'));
     expect(rev2.elements.purpose).toBe('日常执法记录');
+    expect(rev2.changes).toEqual([
+      expect.objectContaining({
+        element: 'caseNumber',
+        old: null,
+        new: '南公(治)行罚决字〔2026〕42号',
+        reason: '补录案件编号',
+      }),
+    ]);
 
     const changes = JSON.parse(
       ws.cli(['audit', 'list', '--json', '--evidence', id, '--action', 'element-changed']).stdout,

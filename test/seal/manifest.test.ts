@@ -4,6 +4,8 @@ import { isSealdockError } from '../../src/errors.js';
 import { sha256Hex } from '../../src/seal/digest.js';
 import { buildManifest, buildRevision, manifestBytes, parseManifest } from '../../src/seal/manifest.js';
 import type { ManifestInput } from '../../src/seal/manifest.js';
+import type { AuditRow } from '../../src/audit/chain.js';
+import { revisionChanges } from '../../src/pipeline/revision-changes.js';
 
 const H = (c: string) => c.repeat(64);
 
@@ -172,5 +174,56 @@ describe('manifest', () => {
         'BAD_INPUT',
       ),
     ).toBe(true);
+  });
+});
+
+describe('revision changes', () => {
+  const row = (seq: number, at: string, element: string, actor: string, reason?: string): AuditRow => ({
+    seq,
+    at,
+    actor,
+    action: 'element-changed',
+    evidenceId: 'ev1',
+    details: { element, ...(reason ? { reason } : {}) },
+    prevHash: '0'.repeat(64),
+    hash: '1'.repeat(64),
+  });
+
+  it('lists each changed element with old and new value, and who/when/why from its last audited change since the previous revision', () => {
+    const changes = revisionChanges(
+      { caseNumber: 'A-1', purpose: '旧' },
+      { caseNumber: 'A-1', purpose: '新', place: { text: '东街12号' } },
+      { purpose: 'annotation', place: 'dock' },
+      [
+        row(1, '2026-11-20T00:00:00.000Z', 'purpose', 'cli:old', 'before the previous revision'),
+        row(2, '2026-11-21T01:00:00.000Z', 'purpose', 'cli:alice', '第一次'),
+        row(3, '2026-11-21T02:00:00.000Z', 'purpose', 'api:bob', '更正'),
+      ],
+      '2026-11-21T00:00:00.000Z',
+    );
+    expect(changes).toEqual([
+      {
+        element: 'place',
+        old: null,
+        new: { text: '东街12号' },
+        source: 'dock',
+        changedBy: null,
+        changedAt: null,
+        reason: null,
+      },
+      {
+        element: 'purpose',
+        old: '旧',
+        new: '新',
+        source: 'annotation',
+        changedBy: 'api:bob',
+        changedAt: '2026-11-21T02:00:00.000Z',
+        reason: '更正',
+      },
+    ]);
+  });
+
+  it('is refused on revision 1', () => {
+    expect(() => buildManifest({ ...input(), changes: [] })).toThrow(/revision 1 changes nothing/);
   });
 });
