@@ -136,7 +136,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   await docks.start();
   const segments = startSegmentTimer(
     { repo, archive, seal, retentionDays: config.archive.retention.days, log },
-    config.api.auditSegmentIntervalMs,
+    { intervalMs: config.audit.sealIntervalMs, maxRows: config.audit.sealMaxRows },
   );
 
   const startedAt = nowIso();

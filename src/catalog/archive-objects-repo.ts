@@ -62,6 +62,13 @@ export class ArchiveObjectsRepo {
     this.db.prepare('UPDATE archive_objects SET verified_at = ? WHERE key = ?').run(nowIso(), key);
   }
 
+  /** One object by its key (audit segments have no evidence id). */
+  byKey(key: string): ArchiveObjectRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM archive_objects WHERE key = ?').get(key) as
+      Record<string, unknown> | undefined;
+    return r ? fromRaw(r) : undefined;
+  }
+
   ofItem(evidenceId: string): ArchiveObjectRecord[] {
     return (
       this.db.prepare('SELECT * FROM archive_objects WHERE evidence_id = ? ORDER BY key').all(evidenceId) as Record<

@@ -115,6 +115,32 @@ export class AuditLog {
     return (this.db.prepare(sql).all(...args) as RawAuditRow[]).map(fromRaw);
   }
 
+  /** Every row matching `q` (no limit), in seq order, read a page at a time. */
+  listAll(q: Omit<AuditQuery, 'afterSeq' | 'limit'>): AuditRow[] {
+    const out: AuditRow[] = [];
+    for (;;) {
+      const page = this.list({ ...q, afterSeq: out.at(-1)?.seq ?? 0, limit: 10_000 });
+      out.push(...page);
+      if (page.length < 10_000) return out;
+    }
+  }
+
+  /** The newest row's seq and time (undefined when the log is empty). */
+  newest(): { seq: number; at: string } | undefined {
+    return this.db
+      .prepare<[], { seq: number; at: string }>('SELECT seq, at FROM audit_log ORDER BY seq DESC LIMIT 1')
+      .get();
+  }
+
+  /** The first row after `seq` (the oldest unsealed row when seq is the last sealed one). */
+  firstAfter(seq: number): { seq: number; at: string } | undefined {
+    return this.db
+      .prepare<[number], { seq: number; at: string }>(
+        'SELECT seq, at FROM audit_log WHERE seq > ? ORDER BY seq LIMIT 1',
+      )
+      .get(seq);
+  }
+
   /** The hash the row at `seq` carries now (null when there is no such row). */
   hashAt(seq: number): string | null {
     const row = this.db.prepare('SELECT hash FROM audit_log WHERE seq = ?').get(seq) as { hash: string } | undefined;

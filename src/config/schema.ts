@@ -125,9 +125,14 @@ export const ConfigSchema = z.strictObject({
     rateLimit: z
       .strictObject({ max: z.number().int().positive(), timeWindowMs: z.number().int().positive() })
       .default({ max: 600, timeWindowMs: 60_000 }),
-    auditSegmentIntervalMs: z.number().int().min(1000).default(3_600_000),
     playbackTicketMinutes: z.number().int().min(1).max(240).default(10),
   }),
+  audit: z
+    .strictObject({
+      sealIntervalMs: z.number().int().min(1000).max(3_600_000).default(60_000),
+      sealMaxRows: z.number().int().min(1).max(20_000).default(500),
+    })
+    .default({ sealIntervalMs: 60_000, sealMaxRows: 500 }),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     format: z.enum(['auto', 'json', 'pretty']).default('auto'),

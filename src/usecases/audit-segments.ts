@@ -106,12 +106,42 @@ export async function writeAuditSegments(deps: SegmentDeps): Promise<SegmentReco
   }
 }
 
-/** Runs writeAuditSegments on an interval and once more at stop; one run at a time. */
+export interface SealCadence {
+  /** Seal once the oldest unsealed row is this old. */
+  intervalMs: number;
+  /** Seal as soon as this many rows are unsealed. */
+  maxRows: number;
+}
+
+/** Whether the unsealed tail must be sealed now (pure). */
+export function tailDue(
+  tail: { rows: number; oldestAt: string | undefined },
+  cadence: SealCadence,
+  now = Date.now(),
+): boolean {
+  if (tail.rows === 0 || tail.oldestAt === undefined) return false;
+  return tail.rows >= cadence.maxRows || now - Date.parse(tail.oldestAt) >= cadence.intervalMs;
+}
+
+/** The rows not yet in a sealed segment: how many, and since when. */
+export function unsealedTail(repo: EvidenceRepo): { rows: number; firstSeq: number | null; since: string | null } {
+  const sealed = repo.auditSegments.lastSealedSeq();
+  const first = repo.audit.firstAfter(sealed);
+  const newest = repo.audit.newest();
+  if (!first || !newest) return { rows: 0, firstSeq: null, since: null };
+  return { rows: newest.seq - sealed, firstSeq: first.seq, since: first.at };
+}
+
+/**
+ * Seals the unsealed tail whenever it is due (checked every second, or every intervalMs when that
+ * is shorter), and once more at stop; one run at a time.
+ */
 export function startSegmentTimer(
   deps: SegmentDeps,
-  intervalMs: number,
+  cadence: SealCadence,
 ): { flush(): Promise<void>; stop(): Promise<void> } {
   let chain: Promise<unknown> = Promise.resolve();
+  let running = false;
   const flush = () => {
     chain = chain
       .then(() => writeAuditSegments(deps))
@@ -120,7 +150,14 @@ export function startSegmentTimer(
       );
     return chain.then(() => undefined);
   };
-  const timer = setInterval(() => void flush(), intervalMs);
+  const tick = () => {
+    if (running) return;
+    const tail = unsealedTail(deps.repo);
+    if (!tailDue({ rows: tail.rows, oldestAt: tail.since ?? undefined }, cadence)) return;
+    running = true;
+    void flush().finally(() => (running = false));
+  };
+  const timer = setInterval(tick, Math.min(1000, cadence.intervalMs));
   timer.unref();
   return {
     flush,
@@ -146,7 +183,7 @@ async function readAll(archive: ArchiveBackend, key: string): Promise<Buffer | n
 
 /**
  * Re-reads every archived segment: its seal, its rows' hash chain, that segments join up, and
- * that the catalog row at last_seq still carries the hash the segment sealed.
+ * that every sealed row is still in the catalog with the hash the segment sealed.
  */
 export async function verifyAuditSegments(deps: {
   audit: AuditLog;
@@ -192,13 +229,15 @@ export async function verifyAuditSegments(deps: {
       }
       if (r.prev_hash !== prev) bad(`seq ${r.seq}: prev_hash does not link to the row before`);
       if (auditRowHash(r.prev_hash, r) !== r.hash) bad(`seq ${r.seq}: content does not match its hash`);
+      // Every sealed row must still be in the catalog as sealed: a row rewritten (even with a
+      // recomputed chain) or deleted after sealing is caught here, not only at the segment's end.
+      const now = deps.audit.hashAt(r.seq);
+      if (now === null) bad(`catalog row ${r.seq} was deleted after it was sealed`);
+      else if (now !== r.hash) bad(`catalog row ${r.seq} was rewritten after it was sealed`);
       prev = r.hash;
       lastHash = r.hash;
     }
     if (lastHash !== s.lastHash) bad('last row hash differs from the catalogued last_hash');
-    const hashNow = deps.audit.hashAt(s.lastSeq);
-    if (hashNow === null) bad(`catalog row ${s.lastSeq} is gone`);
-    else if (hashNow !== lastHash) bad(`catalog row ${s.lastSeq} no longer carries the sealed hash`);
     expectedPrev = lastHash || expectedPrev;
     expectedSeq = s.lastSeq + 1;
   }

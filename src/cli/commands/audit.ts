@@ -6,7 +6,7 @@ import { sealConfigOf } from '../../config/adapters.js';
 import type { Config } from '../../config/schema.js';
 import { SealdockError } from '../../errors.js';
 import { createSealVerifier } from '../../seal/verifier.js';
-import { verifyAuditSegments } from '../../usecases/audit-segments.js';
+import { unsealedTail, verifyAuditSegments } from '../../usecases/audit-segments.js';
 import { EXIT_VERIFY_FAILED } from '../exit-codes.js';
 import { cliConfig, intFlag, openCatalogFor, whenFlag, type GlobalOptions } from '../context.js';
 import { printJson, printTable } from '../output.js';
@@ -88,14 +88,20 @@ export function registerAudit(program: Command, globals: () => GlobalOptions): v
         const chain = cat.repo.audit.verify();
         // Sealed, archived segments (src/usecases/audit-segments.ts): their seals, and that the catalog still agrees with them.
         const segments = await verifyArchivedSegments(config, cat.repo);
-        const result = { ...chain, ok: chain.ok && segments.ok, segments };
+        // Rows after the last sealed segment are protected only by the chain until the daemon seals
+        // them (audit.sealIntervalMs / audit.sealMaxRows): say how many and since when.
+        const unsealed = unsealedTail(cat.repo);
+        const result = { ...chain, ok: chain.ok && segments.ok, segments, unsealed };
         if (!o.json)
           for (const p of segments.problems)
             result.problems.push({ seq: 0, problem: `segment ${p.segment}: ${p.problem}` });
         if (o.json) printJson(result);
         else if (result.ok)
           process.stdout.write(
-            `audit log intact: ${result.rows} rows, head ${result.lastHash}; ${segments.segments} sealed segment(s) verified\n`,
+            `audit log intact: ${result.rows} rows, head ${result.lastHash}; ${segments.segments} sealed segment(s) verified\n` +
+              (unsealed.rows > 0
+                ? `unsealed tail: ${unsealed.rows} row(s) from seq ${unsealed.firstSeq} since ${unsealed.since}, not yet in a sealed segment\n`
+                : 'unsealed tail: none (every row is in a sealed segment)\n'),
           );
         else {
           process.stdout.write(`AUDIT LOG BROKEN: ${result.problems.length} problem(s) in ${result.rows} rows\n`);
