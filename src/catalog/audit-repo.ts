@@ -115,6 +115,36 @@ export class AuditLog {
     return (this.db.prepare(sql).all(...args) as RawAuditRow[]).map(fromRaw);
   }
 
+  /**
+   * Puts back a row exactly as it was sealed (reindex from archived segments), so numbering and
+   * chain continue instead of restarting at 1. Only at the end of the log, and only if it links.
+   */
+  restore(row: AuditRow): void {
+    const last = this.last.get();
+    if (row.seq !== (last?.seq ?? 0) + 1 || row.prevHash !== (last?.hash ?? GENESIS_HASH)) {
+      throw new Error(`audit row ${row.seq} does not continue the log at seq ${(last?.seq ?? 0) + 1}`);
+    }
+    if (auditRowHash(row.prevHash, row) !== row.hash) throw new Error(`audit row ${row.seq} does not match its hash`);
+    this.insert.run(
+      row.seq,
+      row.at,
+      row.actor,
+      row.action,
+      row.evidenceId,
+      JSON.stringify(row.details),
+      row.prevHash,
+      row.hash,
+    );
+  }
+
+  /** restore() for a whole sealed segment, with `andThen` (recording the segment) in one transaction. */
+  restoreSegment(rows: AuditRow[], andThen: () => void): void {
+    this.db.transaction(() => {
+      for (const r of rows) this.restore(r);
+      andThen();
+    })();
+  }
+
   /** Every row matching `q` (no limit), in seq order, read a page at a time. */
   listAll(q: Omit<AuditQuery, 'afterSeq' | 'limit'>): AuditRow[] {
     const out: AuditRow[] = [];

@@ -11,8 +11,11 @@ import type { State } from '../pipeline/states.js';
 import { sha256Hex } from '../util/hash.js';
 import type { EvidenceRepo } from '../catalog/evidence-repo.js';
 import { verifyEvidence } from './verify-evidence.js';
+import type { AuditRow } from '../audit/chain.js';
 
 export interface ReindexReport {
+  /** Sealed audit segments read back from the archive into an empty audit log. */
+  audit: { segmentsRestored: number; rowsRestored: number; problems: string[] };
   scanned: number;
   added: string[];
   alreadyCatalogued: number;
@@ -48,6 +51,70 @@ export async function* evidenceIds(archive: ArchiveBackend): AsyncIterable<strin
   }
 }
 
+async function readAll(archive: ArchiveBackend, key: string): Promise<Buffer | null> {
+  if (!(await archive.head(key))) return null;
+  const chunks: Buffer[] = [];
+  for await (const c of (await archive.read(key)) as AsyncIterable<Buffer>) chunks.push(c);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Into an empty audit log (a rebuilt catalog), the sealed history from the archive: every segment
+ * whose seal verifies, in order, row by row, so the sequence and the chain continue after reindex
+ * and the segments stay listed and verified. Stops at the first segment that does not verify or
+ * does not continue the chain (later rows could not link); that is a problem in the report.
+ */
+async function restoreAuditHistory(deps: {
+  archive: ArchiveBackend;
+  verifier: SealVerifier;
+  repo: EvidenceRepo;
+}): Promise<ReindexReport['audit']> {
+  const out: ReindexReport['audit'] = { segmentsRestored: 0, rowsRestored: 0, problems: [] };
+  if (deps.repo.audit.newest() !== undefined) return out;
+  const names: string[] = [];
+  for await (const key of deps.archive.list('audit/')) {
+    const m = /^audit\/(\d{12}-\d{12})\.jsonl$/.exec(key);
+    if (m) names.push(m[1]!);
+  }
+  for (const name of names.sort()) {
+    const body = await readAll(deps.archive, archiveKeys.auditSegment(name));
+    const p7s = await readAll(deps.archive, archiveKeys.auditSignature(name));
+    const tsr = await readAll(deps.archive, `${archiveKeys.auditSegment(name)}.tsr`);
+    const check = body && p7s ? deps.verifier.verify(body, p7s, tsr ?? undefined, undefined) : undefined;
+    if (!body || !check?.ok) {
+      out.problems.push(`audit segment ${name}: ${check ? check.problems.join('; ') : 'segment or seal missing'}`);
+      return out;
+    }
+    const rows = body
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .map((l) => {
+        const r = JSON.parse(l) as Omit<AuditRow, 'prevHash'> & { prev_hash: string };
+        return { ...r, prevHash: r.prev_hash } as AuditRow;
+      });
+    try {
+      deps.repo.audit.restoreSegment(rows, () => {
+        const last = rows.at(-1)!;
+        deps.repo.auditSegments.record({
+          name,
+          firstSeq: rows[0]!.seq,
+          lastSeq: last.seq,
+          lastHash: last.hash,
+          sha256: sha256Hex(body),
+          archivedAt: new Date().toISOString(),
+        });
+      });
+    } catch (err) {
+      out.problems.push(`audit segment ${name}: ${err instanceof Error ? err.message : String(err)}`);
+      return out;
+    }
+    out.segmentsRestored++;
+    out.rowsRestored += rows.length;
+  }
+  return out;
+}
+
 export async function reindex(deps: {
   archive: ArchiveBackend;
   verifier: SealVerifier;
@@ -56,7 +123,13 @@ export async function reindex(deps: {
   hashObjects?: boolean;
   reader?: PinnedReader | undefined;
 }): Promise<ReindexReport> {
-  const report: ReindexReport = { scanned: 0, added: [], alreadyCatalogued: 0, failed: [] };
+  const report: ReindexReport = {
+    audit: await restoreAuditHistory(deps),
+    scanned: 0,
+    added: [],
+    alreadyCatalogued: 0,
+    failed: [],
+  };
   for await (const id of evidenceIds(deps.archive)) {
     report.scanned++;
     if (deps.repo.get(id)) {

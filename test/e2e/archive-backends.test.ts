@@ -69,13 +69,31 @@ function loseCatalog(w: Workspace): void {
 async function reindexGivesBackTheSameListing(w: Workspace): Promise<void> {
   const before = listJson(w);
   expect(before).toHaveLength(2);
+  // The daemon sealed its audit log on the way out: the archive holds the whole history.
+  const auditBefore = JSON.parse(w.cli(['audit', 'verify', '--json']).stdout);
+  expect(auditBefore).toMatchObject({ ok: true, unsealed: { rows: 0 } });
+  expect(auditBefore.segments.segments).toBeGreaterThan(0);
   loseCatalog(w);
   const r = w.cli(['reindex', '--json']);
   expect(r.status, r.stdout + r.stderr).toBe(0);
-  expect(JSON.parse(r.stdout)).toMatchObject({ scanned: 2, failed: [] });
+  expect(JSON.parse(r.stdout)).toMatchObject({
+    scanned: 2,
+    failed: [],
+    audit: { segmentsRestored: auditBefore.segments.segments, rowsRestored: auditBefore.rows, problems: [] },
+  });
   expect(listJson(w)).toEqual(before);
   const v = w.cli(['verify', '--all']);
   expect(v.status, v.stdout + v.stderr).toBe(0);
+  // The sequence and chain continue across reindex: earlier segments still listed and verified,
+  // the reindex's own rows numbered after them.
+  const auditAfter = JSON.parse(w.cli(['audit', 'verify', '--json']).stdout);
+  expect(auditAfter.ok, JSON.stringify(auditAfter.problems)).toBe(true);
+  expect(auditAfter.segments.segments).toBe(auditBefore.segments.segments);
+  expect(auditAfter.rows).toBeGreaterThan(auditBefore.rows);
+  const firstNew = JSON.parse(
+    w.cli(['audit', 'list', '--json', '--after', String(auditBefore.rows), '--limit', '1']).stdout,
+  );
+  expect(firstNew[0].seq).toBe(auditBefore.rows + 1);
 }
 
 describe('archive backends under the daemon', () => {

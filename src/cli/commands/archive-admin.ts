@@ -95,11 +95,13 @@ export function registerArchiveAdmin(program: Command, globals: () => GlobalOpti
         if (o.json) printJson(report);
         else {
           printLines([
+            `audit: ${report.audit.segmentsRestored} sealed segment(s), ${report.audit.rowsRestored} row(s) restored from the archive`,
+            ...report.audit.problems.map((p) => `AUDIT HISTORY NOT RESTORED PAST: ${p}`),
             `scanned ${report.scanned}, added ${report.added.length}, already catalogued ${report.alreadyCatalogued}, failed ${report.failed.length}`,
           ]);
           for (const f of report.failed) printLines([`FAILED ${f.id}`, ...f.problems.map((p) => `  - ${p}`)]);
         }
-        if (report.failed.length) process.exitCode = EXIT_VERIFY_FAILED;
+        if (report.failed.length || report.audit.problems.length) process.exitCode = EXIT_VERIFY_FAILED;
       }),
     );
 }
