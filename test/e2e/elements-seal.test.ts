@@ -206,7 +206,7 @@ describe('elements and seal', () => {
     expect(item.sidecar).toMatchObject({ name: 'DEV03_20261120081500_0001.MP4.json' });
     // (the media step's own changes, e.g. the time from creation_time, are audited with reason 'media')
     const changes = JSON.parse(
-      ws.cli(['audit', 'list', '--json', '--evidence', id, '--action', 'element-changed']).stdout,
+      ws.cli(['audit', 'list', '--json', '--oldest-first', '--evidence', id, '--action', 'element-changed']).stdout,
     ).filter((c: { details: { reason?: string } }) => c.details.reason !== 'media');
     expect(changes.map((c: { details: { element: string } }) => c.details.element)).toEqual([
       'caseNumber',
@@ -218,9 +218,9 @@ describe('elements and seal', () => {
     daemon = startDaemonProcess(ws);
     await new Promise((r) => setTimeout(r, 3000));
     expect(
-      JSON.parse(ws.cli(['audit', 'list', '--json', '--evidence', id, '--action', 'element-changed']).stdout).filter(
-        (c: { details: { reason?: string } }) => c.details.reason !== 'media',
-      ),
+      JSON.parse(
+        ws.cli(['audit', 'list', '--json', '--oldest-first', '--evidence', id, '--action', 'element-changed']).stdout,
+      ).filter((c: { details: { reason?: string } }) => c.details.reason !== 'media'),
     ).toHaveLength(3);
     expect(show(ws, id).manifestRevision).toBe(2);
   }, 180_000);
@@ -288,17 +288,19 @@ describe('elements and seal', () => {
     // Earlier revisions are untouched: an amendment adds, never rewrites.
     const rev2 = JSON.parse(fs.readFileSync(path.join(ws.archive, 'evidence', id, 'manifest', '0002.json'), 'utf8'));
     expect(rev2.elements.purpose).toBe('日常执法记录');
-    expect(rev2.changes).toEqual([
-      expect.objectContaining({
-        element: 'caseNumber',
-        old: null,
-        new: '南公(治)行罚决字〔2026〕42号',
-        reason: '补录案件编号',
-      }),
-    ]);
+    expect(rev2.changes).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          element: 'caseNumber',
+          old: null,
+          new: '南公(治)行罚决字〔2026〕42号',
+          reason: '补录案件编号',
+        }),
+      ]),
+    );
 
     const changes = JSON.parse(
-      ws.cli(['audit', 'list', '--json', '--evidence', id, '--action', 'element-changed']).stdout,
+      ws.cli(['audit', 'list', '--json', '--oldest-first', '--evidence', id, '--action', 'element-changed']).stdout,
     ).filter((c: { details: { reason?: string } }) => c.details.reason !== 'media');
     expect(
       changes.map((c: { details: { element: string; old: unknown; new: unknown } }) => [
