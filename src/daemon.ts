@@ -151,6 +151,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       archiveHealth: archiveHealth.state(),
       seal: seal.info,
       docksPending: docks.pending(),
+      docks: docks.report(),
       running: runner.running(),
       media: { remux: media.queues.remux.status(), transcode: media.queues.transcode.status() },
       archiveLock: archive.lockStatus?.() ?? null,

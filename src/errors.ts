@@ -33,6 +33,9 @@ export const ErrorCodes = {
   HEADERS_TOO_LARGE: { status: 431, title: 'Request header fields too large', retry: 'permanent' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type', retry: 'permanent' },
   RATE_LIMITED: { status: 429, title: 'Too many requests', retry: 'retryable' },
+  UPLOAD_TIMEOUT: { status: 408, title: 'Upload idle or too slow', retry: 'retryable' },
+  INSUFFICIENT_STORAGE: { status: 507, title: 'Not enough space in the spool', retry: 'retryable' },
+  BUSY: { status: 503, title: 'Too many uploads at once', retry: 'retryable' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed', retry: 'permanent' },
   INTERNAL: { status: 500, title: 'Internal error', retry: 'retryable' },
 } as const;

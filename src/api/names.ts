@@ -1,25 +1,64 @@
-// Names a dock may push, pure: one path segment, nothing a file system or archive key could
-// misread. The name is normalised to NFC first (macOS clients send NFD).
+// Names a dock may push, and case numbers in paths, pure. A pushed name is taken byte for byte
+// from the request target (percent-decoded ourselves: a name need not be UTF-8, and the router
+// refuses percent-encoded bytes that are not); it is recorded exactly and only ever used as data,
+// never as a path, so only what no file name can hold is refused.
 import { SealdockError } from '../errors.js';
 
-export function validateUploadName(raw: string): string {
-  const name = raw.normalize('NFC');
+const PUSH_TARGET = /^\/api\/v1\/docks\/([^/?#]+)\/files\/([^/?#]*)(?:[?#].*)?$/s;
+
+/** Percent-decodes to bytes; null when an escape is malformed. */
+function percentDecode(segment: string): Buffer | null {
+  const out: number[] = [];
+  for (let i = 0; i < segment.length; i++) {
+    const c = segment.charCodeAt(i);
+    if (c === 0x25) {
+      const hex = segment.slice(i + 1, i + 3);
+      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) return null;
+      out.push(parseInt(hex, 16));
+      i += 2;
+    } else if (c > 0x7f) {
+      out.push(...Buffer.from(segment[i]!, 'utf8'));
+    } else out.push(c);
+  }
+  return Buffer.from(out);
+}
+
+/**
+ * For the router only: a push target whose name is percent-encoded bytes that are not UTF-8 gets
+ * a placeholder name so it reaches the route; the route reads the name from the original target.
+ */
+export function routablePushTarget(url: string): string {
+  const m = PUSH_TARGET.exec(url);
+  if (!m) return url;
+  try {
+    decodeURIComponent(m[2]!);
+    return url;
+  } catch {
+    const prefix = `/api/v1/docks/${m[1]!}/files/`;
+    return `${prefix}_${url.slice(prefix.length + m[2]!.length)}`;
+  }
+}
+
+/** The pushed file's name, exactly the bytes the client percent-encoded in the request target. */
+export function uploadNameFromTarget(originalUrl: string): Buffer {
+  const m = PUSH_TARGET.exec(originalUrl);
+  const name = m ? percentDecode(m[2]!) : null;
   const problem =
-    name.length === 0
-      ? 'is empty'
-      : Buffer.byteLength(name, 'utf8') > 255
-        ? 'is longer than 255 bytes'
-        : /[/\\]/.test(name)
-          ? 'contains a path separator'
-          : /[\u0000-\u001f\u007f-\u009f]/.test(name)
-            ? 'contains NUL or control characters'
-            : name.startsWith('.')
-              ? 'starts with a dot'
-              : /[\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(name)
-                ? 'contains bidirectional control characters'
+    name === null
+      ? 'is not a percent-encoded path segment'
+      : name.length === 0
+        ? 'is empty'
+        : name.length > 255
+          ? 'is longer than 255 bytes'
+          : name.includes(0x2f)
+            ? 'contains a path separator (/)'
+            : name.includes(0)
+              ? 'contains NUL'
+              : name.toString('latin1') === '.' || name.toString('latin1') === '..'
+                ? 'is a dot-segment'
                 : null;
   if (problem) throw new SealdockError('BAD_INPUT', `file name ${problem}`);
-  return name;
+  return name!;
 }
 
 /** Case numbers in paths and queries: NFC, bounded, no controls (matching is exact after that). */

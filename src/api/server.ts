@@ -12,6 +12,7 @@ import { metrics } from '../metrics.js';
 import { recordFailedRead } from './access-log.js';
 import { enforce, identify } from './auth.js';
 import type { ApiDeps } from './deps.js';
+import { routablePushTarget } from './names.js';
 import { OpenApiCollector } from './openapi.js';
 import { errorHandler, problem, problemSchema, sendProblem } from './problem.js';
 import { redactedRequest } from './playback.js';
@@ -41,6 +42,9 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
     // The access audit rows are the request log that matters; per-request info lines would drown the pipeline's.
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: api.maxParamLength },
+    // A pushed name may be percent-encoded bytes that are not UTF-8, which the router refuses:
+    // such a target is routed with a placeholder; the route reads the name from originalUrl.
+    rewriteUrl: (req) => routablePushTarget(req.url ?? '/'),
     bodyLimit: 64 * 1024, // JSON bodies (annotations); uploads stream past this parser
     ...(tls ? { https: tls } : { http: { maxHeaderSize: api.maxHeaderBytes } }),
     requestTimeout: 0, // a multi-GiB upload or download may take long; idle sockets still time out

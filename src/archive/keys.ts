@@ -1,4 +1,5 @@
 // The archive layout of SPEC.md, built in one place so `local` and `s3` use identical keys.
+import { createHash } from 'node:crypto';
 import { SealdockError } from '../errors.js';
 
 const EVIDENCE_ID = /^[0-9A-Za-z][0-9A-Za-z-]{0,63}$/;
@@ -57,10 +58,29 @@ export function assertSafeKey(key: string): string {
 }
 
 /**
- * A dock file name made fit for a key: NFC, no separators or control characters, at most 255
- * bytes (the extension kept). The exact original name is recorded in the manifest beside it.
+ * The key name of an original: derived, never the raw name, so no name (any bytes, up to 255 of
+ * them) can reach a path or key limit: `<stem>-<8 hex of SHA-256 of the exact name bytes>.<ext>`,
+ * the stem reduced to letters, digits and `_.()-` and cut to 96 bytes. The hash keeps names that
+ * reduce alike apart; the exact name is recorded in the catalog and sealed in the manifest.
+ * The key is derived once, at intake, and recorded in the catalog (reindex reads it from the
+ * manifest), so changing this function never moves an existing item's original.
  */
-export function toArchiveFileName(name: string): string {
+export function originalObjectName(exactNameBytes: Uint8Array): string {
+  const text = Buffer.from(exactNameBytes).toString('utf8').normalize('NFC');
+  const dot = text.lastIndexOf('.');
+  const ext = dot > 0 && /^[A-Za-z0-9]{1,10}$/.test(text.slice(dot + 1)) ? text.slice(dot + 1) : '';
+  const stem = [...(ext ? text.slice(0, dot) : text).replace(/[^\p{L}\p{N}_.()-]+/gu, '_')];
+  while (stem.length > 0 && Buffer.byteLength(stem.join(''), 'utf8') > 96) stem.pop();
+  const cleaned = stem.join('').replace(/^[._]+/, '');
+  const hash = createHash('sha256').update(exactNameBytes).digest('hex').slice(0, 8);
+  return `${cleaned || 'original'}-${hash}${ext ? `.${ext}` : ''}`;
+}
+
+/**
+ * How keys were named before originalObjectName (the NFC name, cleaned, at most 255 bytes):
+ * items catalogued then keep finding their original where it was archived.
+ */
+export function legacyArchiveFileName(name: string): string {
   let safe = name.normalize('NFC').replace(/[/\\\u0000-\u001f\u007f]/g, '_');
   if (safe === '' || safe === '.' || safe === '..') safe = `_${safe}`;
   const dot = safe.lastIndexOf('.');

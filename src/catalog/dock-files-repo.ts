@@ -1,12 +1,15 @@
 // The dock_files table: every dock file taken (or re-docked), and whether it has been released.
 import type { AuditLog } from './audit-repo.js';
 import type { Db } from './db.js';
+import type { ExactName, NameEncoding } from '../util/file-names.js';
 import { nowIso } from '../util/time.js';
 
 export interface DockFileRecord {
   id: number;
   dockId: string;
+  /** the dock-relative path, exact: text when its bytes are UTF-8, else base64 (relPathEncoding) */
   relPath: string;
+  relPathEncoding: NameEncoding;
   size: number;
   mtimeMs: number;
   /** inode and ctime at intake (null for pushed uploads): unchanged ⇒ the bytes are the ones archived */
@@ -27,6 +30,7 @@ function dockFileFromRaw(r: Record<string, unknown>): DockFileRecord {
     id: r.id as number,
     dockId: r.dock_id as string,
     relPath: r.rel_path as string,
+    relPathEncoding: r.rel_path_encoding === 'base64' ? 'base64' : 'utf-8',
     size: r.size as number,
     mtimeMs: r.mtime_ms as number,
     ino: r.ino as number | null,
@@ -50,12 +54,13 @@ export class DockFilesRepo {
   insert(f: NewDockFile): void {
     this.db
       .prepare(
-        `INSERT OR IGNORE INTO dock_files (dock_id, rel_path, size, mtime_ms, ino, ctime_ms, sha256, evidence_id, device_id, seen_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR IGNORE INTO dock_files (dock_id, rel_path, rel_path_encoding, size, mtime_ms, ino, ctime_ms, sha256, evidence_id, device_id, seen_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         f.dockId,
         f.relPath,
+        f.relPathEncoding,
         f.size,
         Math.trunc(f.mtimeMs),
         f.ino,
@@ -73,25 +78,29 @@ export class DockFilesRepo {
    */
   find(
     dockId: string,
-    relPath: string,
+    relPath: ExactName,
     size: number,
     mtimeMs: number,
     identity?: { ino: number; ctimeMs: number },
   ): DockFileRecord | null {
     const rows = (
       this.db
-        .prepare('SELECT * FROM dock_files WHERE dock_id = ? AND rel_path = ? AND size = ? AND mtime_ms = ?')
-        .all(dockId, relPath, size, Math.trunc(mtimeMs)) as Record<string, unknown>[]
+        .prepare(
+          'SELECT * FROM dock_files WHERE dock_id = ? AND rel_path = ? AND rel_path_encoding = ? AND size = ? AND mtime_ms = ?',
+        )
+        .all(dockId, relPath.value, relPath.encoding, size, Math.trunc(mtimeMs)) as Record<string, unknown>[]
     ).map(dockFileFromRaw);
     if (!identity) return rows[0] ?? null;
     return rows.find((r) => r.ino === identity.ino && r.ctimeMs === Math.trunc(identity.ctimeMs)) ?? null;
   }
 
   /** The most recent dock file taken from this place (for a sidecar that arrives later). */
-  latestAt(dockId: string, relPath: string): DockFileRecord | null {
+  latestAt(dockId: string, relPath: ExactName): DockFileRecord | null {
     const r = this.db
-      .prepare('SELECT * FROM dock_files WHERE dock_id = ? AND rel_path = ? ORDER BY id DESC LIMIT 1')
-      .get(dockId, relPath) as Record<string, unknown> | undefined;
+      .prepare(
+        'SELECT * FROM dock_files WHERE dock_id = ? AND rel_path = ? AND rel_path_encoding = ? ORDER BY id DESC LIMIT 1',
+      )
+      .get(dockId, relPath.value, relPath.encoding) as Record<string, unknown> | undefined;
     return r ? dockFileFromRaw(r) : null;
   }
 
@@ -127,7 +136,12 @@ export class DockFilesRepo {
           actor,
           action: 'dock-file-released',
           evidenceId: file.evidenceId,
-          details: { dockId: file.dockId, relPath: file.relPath, release: action },
+          details: {
+            dockId: file.dockId,
+            relPath: file.relPath,
+            relPathEncoding: file.relPathEncoding,
+            release: action,
+          },
         });
       })
       .immediate();

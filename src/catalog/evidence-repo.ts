@@ -10,6 +10,7 @@ import { ReportQueries } from './report-queries.js';
 import {
   elementsColumn,
   elementSourcesColumn,
+  exactNameColumn,
   missingColumn,
   objectColumn,
   readJson,
@@ -17,6 +18,7 @@ import {
 } from './json-columns.js';
 import type { ElementKey, Elements, ElementSources } from '../elements/types.js';
 import { assertStateChange, type State } from '../pipeline/states.js';
+import type { ExactName } from '../util/file-names.js';
 import { nowIso } from '../util/time.js';
 
 export type { ArchiveObjectRecord } from './archive-objects-repo.js';
@@ -26,7 +28,14 @@ export interface EvidenceRecord {
   id: string;
   sha256: string;
   size: number;
+  /** the name as shown (displayName: escaped, NFC); the exact bytes are in originalNameExact */
   originalName: string;
+  /** the name byte for byte; null on items catalogued before exact names were recorded */
+  originalNameExact: ExactName | null;
+  /** the dock-relative path byte for byte (`push/<name>` for uploads) */
+  originalPath: ExactName | null;
+  /** where the original is archived; null on older items (legacyArchiveFileName) */
+  originalKey: string | null;
   dockId: string;
   deviceId: string | null;
   receivedAt: string;
@@ -61,6 +70,9 @@ interface RawEvidence {
   sha256: string;
   size: number;
   original_name: string;
+  original_name_exact: string | null;
+  original_path: string | null;
+  original_key: string | null;
   dock_id: string;
   device_id: string | null;
   received_at: string;
@@ -92,6 +104,9 @@ function fromRaw(r: RawEvidence): EvidenceRecord {
     sha256: r.sha256,
     size: r.size,
     originalName: r.original_name,
+    originalNameExact: readJson(exactNameColumn, r.original_name_exact, `evidence.original_name_exact (${r.id})`),
+    originalPath: readJson(exactNameColumn, r.original_path, `evidence.original_path (${r.id})`),
+    originalKey: r.original_key,
     dockId: r.dock_id,
     deviceId: r.device_id,
     receivedAt: r.received_at,
@@ -195,6 +210,9 @@ export type NewEvidence = Pick<
   | 'sha256'
   | 'size'
   | 'originalName'
+  | 'originalNameExact'
+  | 'originalPath'
+  | 'originalKey'
   | 'dockId'
   | 'deviceId'
   | 'sidecar'
@@ -268,15 +286,18 @@ export class EvidenceRepo {
         const at = nowIso();
         this.db
           .prepare(
-            `INSERT INTO evidence (id, sha256, size, original_name, dock_id, device_id, received_at, state, spool_path,
-             sidecar, elements, element_sources, missing, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?, ?, ?, ?)`,
+            `INSERT INTO evidence (id, sha256, size, original_name, original_name_exact, original_path, original_key,
+             dock_id, device_id, received_at, state, spool_path, sidecar, elements, element_sources, missing, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?, ?, ?, ?)`,
           )
           .run(
             item.id,
             item.sha256,
             item.size,
             item.originalName,
+            jsonOrNull(item.originalNameExact),
+            jsonOrNull(item.originalPath),
+            item.originalKey,
             item.dockId,
             item.deviceId,
             at,
@@ -296,9 +317,11 @@ export class EvidenceRepo {
             sha256: item.sha256,
             size: item.size,
             originalName: item.originalName,
+            originalNameExact: item.originalNameExact,
             dockId: item.dockId,
             deviceId: item.deviceId,
             relPath: dockFile.relPath,
+            relPathEncoding: dockFile.relPathEncoding,
           },
         });
         return this.get(item.id)!;
@@ -326,15 +349,19 @@ export class EvidenceRepo {
       .transaction(() => {
         this.db
           .prepare(
-            `INSERT INTO evidence (id, sha256, size, original_name, dock_id, device_id, received_at, state, annotation, sidecar, elements,
-             element_sources, missing, media, derivative, manifest_rev, manifest_sha256, legal_hold, retain_until, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            `INSERT INTO evidence (id, sha256, size, original_name, original_name_exact, original_path, original_key, dock_id,
+             device_id, received_at, state, annotation, sidecar, elements, element_sources, missing, media, derivative,
+             manifest_rev, manifest_sha256, legal_hold, retain_until, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
           .run(
             r.id,
             r.sha256,
             r.size,
             r.originalName,
+            jsonOrNull(r.originalNameExact),
+            jsonOrNull(r.originalPath),
+            r.originalKey,
             r.dockId,
             r.deviceId,
             r.receivedAt,
@@ -384,13 +411,19 @@ export class EvidenceRepo {
           dockFile.ino !== null && dockFile.ctimeMs !== null
             ? { ino: dockFile.ino, ctimeMs: dockFile.ctimeMs }
             : undefined;
-        if (this.dockFiles.find(dockFile.dockId, dockFile.relPath, dockFile.size, dockFile.mtimeMs, identity)) return;
+        const place = { value: dockFile.relPath, encoding: dockFile.relPathEncoding };
+        if (this.dockFiles.find(dockFile.dockId, place, dockFile.size, dockFile.mtimeMs, identity)) return;
         this.dockFiles.insert({ ...dockFile, evidenceId });
         this.audit.append({
           actor,
           action: 'redocked',
           evidenceId,
-          details: { dockId: dockFile.dockId, relPath: dockFile.relPath, deviceId: dockFile.deviceId },
+          details: {
+            dockId: dockFile.dockId,
+            relPath: dockFile.relPath,
+            relPathEncoding: dockFile.relPathEncoding,
+            deviceId: dockFile.deviceId,
+          },
         });
       })
       .immediate();
@@ -521,4 +554,8 @@ export class EvidenceRepo {
     const sql = `SELECT * FROM evidence ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY received_at, id LIMIT ?`;
     return (this.db.prepare(sql).all(...args, limit) as RawEvidence[]).map(fromRaw);
   }
+}
+
+function jsonOrNull(v: unknown): string | null {
+  return v === null || v === undefined ? null : JSON.stringify(v);
 }

@@ -18,6 +18,10 @@ export const elementsColumn = z.looseObject({
 });
 
 export const elementSourcesColumn = z.partialRecord(z.enum(ELEMENT_KEYS), z.enum(ELEMENT_SOURCES));
+/** A name or path byte for byte (util/file-names ExactName); null on rows older than exact names. */
+export const exactNameColumn = z
+  .strictObject({ encoding: z.enum(['utf-8', 'base64']), value: z.string().min(1) })
+  .nullable();
 export const missingColumn = z.array(z.enum(ELEMENT_KEYS));
 export const sidecarColumn = z
   .looseObject({

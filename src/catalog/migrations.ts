@@ -164,4 +164,15 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX playback_tickets_expiry ON playback_tickets(expires_at);
     `,
   },
+  {
+    version: 5,
+    name: 'exact original names and paths (any bytes), recorded archive keys of originals',
+    // NULL on older rows: their names were valid UTF-8 and their keys followed legacyArchiveFileName.
+    sql: `
+      ALTER TABLE evidence ADD COLUMN original_name_exact TEXT;
+      ALTER TABLE evidence ADD COLUMN original_path TEXT;
+      ALTER TABLE evidence ADD COLUMN original_key TEXT;
+      ALTER TABLE dock_files ADD COLUMN rel_path_encoding TEXT NOT NULL DEFAULT 'utf-8';
+    `,
+  },
 ];

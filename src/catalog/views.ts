@@ -2,6 +2,7 @@
 import type { ArchiveObjectRecord, EvidenceRecord } from './evidence-repo.js';
 import type { AuditRow } from '../audit/chain.js';
 import { unconfirmedElements } from '../elements/resolve.js';
+import { displayName, exactNameBytes } from '../util/file-names.js';
 
 export interface EvidenceSummary {
   id: string;
@@ -50,6 +51,9 @@ export function summarize(e: EvidenceRecord): EvidenceSummary {
 export function detail(e: EvidenceRecord, objects: ArchiveObjectRecord[], custody: AuditRow[]) {
   return {
     ...summarize(e),
+    // originalName is the escaped form, safe to show; these are the exact bytes (text or base64).
+    originalNameExact: e.originalNameExact,
+    originalPath: e.originalPath ? { ...e.originalPath, shown: displayName(exactNameBytes(e.originalPath)) } : null,
     elements: e.elements,
     elementSources: e.elementSources,
     sidecar: e.sidecar,

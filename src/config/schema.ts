@@ -37,6 +37,9 @@ export const ConfigSchema = z.strictObject({
   intake: z.strictObject({
     quietPeriodMs: z.number().int().min(0).max(3_600_000),
     pollIntervalMs: z.number().int().min(50).max(600_000),
+    scanIntervalMs: z.number().int().min(100).max(3_600_000).default(30_000),
+    maxDepth: z.number().int().min(0).max(1000).default(64),
+    stalledGraceMs: z.number().int().min(0).max(86_400_000).default(120_000),
     maxFileBytes: z.number().int().positive(),
     sidecarMaxBytes: z
       .number()
@@ -126,6 +129,21 @@ export const ConfigSchema = z.strictObject({
       .strictObject({ max: z.number().int().positive(), timeWindowMs: z.number().int().positive() })
       .default({ max: 600, timeWindowMs: 60_000 }),
     playbackTicketMinutes: z.number().int().min(1).max(240).default(10),
+    uploads: z
+      .strictObject({
+        maxConcurrent: z.number().int().min(1).max(1024),
+        idleTimeoutMs: z.number().int().min(100),
+        minBytesPerSecond: z.number().int().min(0),
+        rateWindowMs: z.number().int().min(100),
+        spoolReserveBytes: z.number().int().min(0),
+      })
+      .default({
+        maxConcurrent: 8,
+        idleTimeoutMs: 30_000,
+        minBytesPerSecond: 16_384,
+        rateWindowMs: 60_000,
+        spoolReserveBytes: 1_073_741_824,
+      }),
   }),
   audit: z
     .strictObject({

@@ -1,13 +1,15 @@
 // Releasing a dock file: only after the archived original has been verified, and, when the dock
 // deletes, only if the file on the dock still holds exactly the content that was archived.
 import fsp from 'node:fs/promises';
-import path from 'node:path';
 import type { Logger } from 'pino';
 import type { EvidenceRepo } from '../catalog/evidence-repo.js';
 import type { Config } from '../config/schema.js';
+import { PUSH_PREFIX } from '../intake/intake-service.js';
+import { sidecarNameFor } from '../intake/sidecar-names.js';
+import { displayName, exactNameBytes } from '../util/file-names.js';
 import { fsyncPath } from '../util/fsync.js';
 import { sha256File } from '../util/hash.js';
-import { splitRelPath, sidecarNameFor } from './names.js';
+import { joinDockPath, splitRelPath } from './names.js';
 
 export async function releaseDockFiles(
   deps: { config: Config; repo: EvidenceRepo; log: Logger },
@@ -24,12 +26,14 @@ export async function releaseDockFiles(
 
   for (const file of deps.repo.dockFiles.unreleasedOf(evidenceId)) {
     const dock = deps.config.docks.find((d) => d.id === file.dockId);
-    const parts = splitRelPath(file.relPath);
-    if (!dock || dock.release === 'keep' || !parts || file.relPath.startsWith('push/')) {
+    const rel = exactNameBytes({ value: file.relPath, encoding: file.relPathEncoding });
+    const shown = displayName(rel);
+    const pushed = rel.subarray(0, PUSH_PREFIX.length).toString('latin1') === PUSH_PREFIX && file.ino === null;
+    if (!dock || dock.release === 'keep' || !splitRelPath(rel) || pushed) {
       deps.repo.dockFiles.markReleased(file, 'kept', actor);
       continue;
     }
-    const abs = path.join(dock.path, ...parts);
+    const abs = joinDockPath(dock.path, rel);
     const st = await fsp.lstat(abs).catch(() => null);
     if (!st) {
       deps.repo.dockFiles.markReleased(file, 'gone', actor);
@@ -46,14 +50,14 @@ export async function releaseDockFiles(
       (!untouched && (await sha256File(abs)).sha256 !== file.sha256)
     ) {
       deps.log.warn(
-        { evidenceId, dockId: dock.id, relPath: file.relPath },
+        { evidenceId, dockId: dock.id, relPath: shown },
         'dock file changed since intake; kept, and it will be taken as new footage',
       );
       deps.repo.dockFiles.markReleased(file, 'kept', actor);
       continue;
     }
     await fsp.unlink(abs);
-    const sidecar = path.join(path.dirname(abs), sidecarNameFor(path.basename(abs)));
+    const sidecar = sidecarNameFor(abs);
     // A sidecar with any refused value stays for someone to fix; an accepted one is sealed into the manifest and
     // goes with its footage, unless it was changed since (a correction nobody has applied yet).
     const sidecarNow = (await fsp.lstat(sidecar).catch(() => null))?.isFile() ? await sha256File(sidecar) : null;
@@ -65,10 +69,13 @@ export async function releaseDockFiles(
     )
       await fsp.unlink(sidecar);
     else if (sidecarNow)
-      deps.log.warn({ evidenceId, sidecar }, 'sidecar kept on the dock: rejected or changed since intake');
+      deps.log.warn(
+        { evidenceId, sidecar: displayName(sidecar) },
+        'sidecar kept on the dock: rejected or changed since intake',
+      );
     // Some dock filesystems (SMB, FAT) cannot fsync a directory; the unlink stands regardless.
-    await fsyncPath(path.dirname(abs)).catch(() => undefined);
+    await fsyncPath(abs.subarray(0, abs.lastIndexOf(0x2f))).catch(() => undefined);
     deps.repo.dockFiles.markReleased(file, 'deleted', actor);
-    deps.log.info({ evidenceId, dockId: dock.id, relPath: file.relPath }, 'dock file deleted after verified archive');
+    deps.log.info({ evidenceId, dockId: dock.id, relPath: shown }, 'dock file deleted after verified archive');
   }
 }

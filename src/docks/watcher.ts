@@ -1,5 +1,6 @@
 // The one module that uses chokidar: it only reports paths that may have appeared or changed.
-// Deciding when a file is finished, and taking it, is the dock service's job.
+// Deciding when a file is finished, and taking it, is the dock service's job. It hands back names
+// as strings (lossy for bytes that are not UTF-8): the dock service's own walk covers those.
 import { watch, type FSWatcher } from 'chokidar';
 import path from 'node:path';
 import { isIgnoredName } from './names.js';
@@ -16,7 +17,7 @@ export class DockWatcher {
   constructor(
     private readonly root: string,
     private readonly events: DockWatcherEvents,
-    private readonly opts: { usePolling?: boolean; pollIntervalMs?: number } = {},
+    private readonly opts: { usePolling?: boolean; pollIntervalMs?: number; depth?: number } = {},
   ) {}
 
   /** Resolves once the initial scan has reported every file already on the dock. */
@@ -28,7 +29,7 @@ export class DockWatcher {
       followSymlinks: false,
       ignoreInitial: false,
       persistent: true,
-      depth: 16,
+      depth: this.opts.depth ?? 64,
       ignorePermissionErrors: true,
       usePolling: this.opts.usePolling ?? false,
       interval: this.opts.pollIntervalMs ?? 1000,

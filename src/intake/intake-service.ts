@@ -4,29 +4,29 @@
 import type { AuditEntry } from '../audit/chain.js';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import { evidenceIdFor } from '../archive/keys.js';
+import { archiveKeys, evidenceIdFor, originalObjectName } from '../archive/keys.js';
 import type { EvidenceRecord, EvidenceRepo, SidecarRecord } from '../catalog/evidence-repo.js';
 import type { Config, DockConfig } from '../config/schema.js';
 import { resolveElements } from '../elements/resolve.js';
 import { describeRejected, parseSidecar } from '../elements/sidecar.js';
 import type { Elements } from '../elements/types.js';
 import { SealdockError } from '../errors.js';
-import { sidecarNameFor } from '../docks/names.js';
 import { metrics } from '../metrics.js';
 import { readStreamOfFd } from '../util/durable-copy.js';
+import { displayName, exactNameOf } from '../util/file-names.js';
 import { sha256Hex } from '../util/hash.js';
+import { sidecarNameFor } from './sidecar-names.js';
 import type { Spool, SpooledTemp } from './spool.js';
 
 export const DAEMON_ACTOR = 'sealdock';
 
 export interface DockFileCandidate {
   dock: DockConfig;
-  /** dock-relative path with / separators */
-  relPath: string;
-  absPath: string;
+  /** dock-relative path, its raw bytes with / separators (a name need not be UTF-8) */
+  relPath: Buffer;
+  absPath: Buffer;
   deviceId: string | null;
   /** size and mtime as observed stable by the dock watcher */
   size: number;
@@ -42,8 +42,9 @@ export type IntakeResult =
 
 interface Admission {
   dock: DockConfig;
-  relPath: string;
-  originalName: string;
+  /** raw bytes of the dock-relative path (`push/<name>` for uploads) and of the file name */
+  relPath: Buffer;
+  nameBytes: Buffer;
   deviceId: string | null;
   mtimeMs: number;
   ino: number | null;
@@ -71,15 +72,15 @@ export class IntakeService {
     try {
       const before = await fh.stat();
       identity = { ino: before.ino, ctimeMs: before.ctimeMs };
-      const known = repo.dockFiles.find(c.dock.id, c.relPath, c.size, c.mtimeMs, identity);
+      const known = repo.dockFiles.find(c.dock.id, exactNameOf(c.relPath), c.size, c.mtimeMs, identity);
       if (known) return { kind: 'known', evidenceId: known.evidenceId };
-      if (!before.isFile()) throw new SealdockError('BAD_INPUT', `${c.relPath} is not a regular file`);
+      if (!before.isFile()) throw new SealdockError('BAD_INPUT', `${displayName(c.relPath)} is not a regular file`);
       if (before.size !== c.size || before.mtimeMs !== c.mtimeMs)
         return { kind: 'changed', reason: 'changed since it was seen stable' };
       if (before.size > config.intake.maxFileBytes) {
         throw new SealdockError(
           'PAYLOAD_TOO_LARGE',
-          `${c.relPath} is ${before.size} bytes; the intake limit is ${config.intake.maxFileBytes}`,
+          `${displayName(c.relPath)} is ${before.size} bytes; the intake limit is ${config.intake.maxFileBytes}`,
         );
       }
       temp = await spool.receive(readStreamOfFd(fh.fd), config.intake.maxFileBytes);
@@ -106,7 +107,7 @@ export class IntakeService {
     return this.admit(temp, {
       dock: c.dock,
       relPath: c.relPath,
-      originalName: path.posix.basename(c.relPath),
+      nameBytes: baseNameOf(c.relPath),
       deviceId: c.deviceId,
       mtimeMs: c.mtimeMs,
       ...identity,
@@ -117,11 +118,26 @@ export class IntakeService {
   /** A pushed upload (PUT /docks/{id}/files/{name}): same intake, the stream instead of a file. */
   async ingestStream(
     dock: DockConfig,
-    name: string,
+    /** the name's raw bytes, as percent-decoded from the URL */
+    name: Buffer,
     body: Readable,
-    opts: { expectedSha256?: string | undefined; deviceId?: string | null; sidecar?: Elements | undefined },
+    opts: {
+      expectedSha256?: string | undefined;
+      deviceId?: string | null;
+      sidecar?: Elements | undefined;
+      /** asked once the body is spooled, before anything is catalogued: false keeps nothing */
+      beforeCommit?: () => Promise<boolean>;
+    },
   ): Promise<IntakeResult> {
     const temp = await this.deps.spool.receive(body, this.deps.config.intake.maxFileBytes);
+    if (temp.size === 0) {
+      await this.deps.spool.discard(temp);
+      throw new SealdockError('BAD_INPUT', 'the request body (the file) is empty; nothing was kept');
+    }
+    if (opts.beforeCommit && !(await opts.beforeCommit())) {
+      await this.deps.spool.discard(temp);
+      throw new SealdockError('BAD_INPUT', 'the request body did not match its framing; nothing was kept');
+    }
     if (opts.expectedSha256 && opts.expectedSha256.toLowerCase() !== temp.sha256) {
       await this.deps.spool.discard(temp);
       throw new SealdockError(
@@ -131,8 +147,8 @@ export class IntakeService {
     }
     return this.admit(temp, {
       dock,
-      relPath: `push/${name}`,
-      originalName: name,
+      relPath: Buffer.concat([Buffer.from(PUSH_PREFIX), name]),
+      nameBytes: name,
       deviceId: opts.deviceId ?? null,
       mtimeMs: Date.now(),
       ino: null,
@@ -142,10 +158,7 @@ export class IntakeService {
   }
 
   private readSidecar(c: DockFileCandidate): Promise<SidecarRecord | null> {
-    return readSidecarFile(
-      path.join(path.dirname(c.absPath), sidecarNameFor(path.posix.basename(c.relPath))),
-      this.deps.config,
-    );
+    return readSidecarFile(sidecarNameFor(c.absPath), this.deps.config);
   }
 
   private async admit(temp: SpooledTemp, a: Admission): Promise<IntakeResult> {
@@ -157,9 +170,11 @@ export class IntakeService {
 
   private async catalogue(temp: SpooledTemp, a: Admission): Promise<IntakeResult> {
     const { repo, spool, log } = this.deps;
+    const place = exactNameOf(a.relPath);
     const dockFile = {
       dockId: a.dock.id,
-      relPath: a.relPath,
+      relPath: place.value,
+      relPathEncoding: place.encoding,
       size: temp.size,
       mtimeMs: a.mtimeMs,
       ino: a.ino,
@@ -172,7 +187,7 @@ export class IntakeService {
       await spool.discard(temp);
       repo.recordRedock(existing.id, dockFile, DAEMON_ACTOR);
       log.info(
-        { evidenceId: existing.id, dockId: a.dock.id, relPath: a.relPath },
+        { evidenceId: existing.id, dockId: a.dock.id, relPath: displayName(a.relPath) },
         're-docked copy of existing evidence',
       );
       return { kind: 'redock', evidenceId: existing.id };
@@ -190,7 +205,10 @@ export class IntakeService {
           id,
           sha256: temp.sha256,
           size: temp.size,
-          originalName: a.originalName.normalize('NFC'),
+          originalName: displayName(a.nameBytes),
+          originalNameExact: exactNameOf(a.nameBytes),
+          originalPath: place,
+          originalKey: archiveKeys.original(id, originalObjectName(a.nameBytes)),
           dockId: a.dock.id,
           deviceId: a.deviceId,
           spoolPath,
@@ -224,11 +242,34 @@ export class IntakeService {
       );
     }
     log.info(
-      { evidenceId: id, sha256: temp.sha256, size: temp.size, dockId: a.dock.id, relPath: a.relPath },
+      { evidenceId: id, sha256: temp.sha256, size: temp.size, dockId: a.dock.id, relPath: displayName(a.relPath) },
       'received',
     );
     return { kind: 'new', evidence };
   }
+
+  /** Free bytes on the spool's filesystem (for refusing an upload that would fill it). */
+  async spoolFreeBytes(): Promise<number> {
+    const st = await fsp.statfs(this.deps.spool.root);
+    return st.bavail * st.bsize;
+  }
+
+  /** What a dock holds that is deliberately not taken: audited (the caller says each file+reason once). */
+  recordNotTaken(dockId: string, relPath: Buffer, reason: string, explanation: string): void {
+    this.deps.repo.audit.append({
+      actor: DAEMON_ACTOR,
+      action: 'dock-file-not-taken',
+      evidenceId: null,
+      details: { dockId, path: displayName(relPath), exactPath: exactNameOf(relPath), reason, explanation },
+    });
+  }
+}
+
+/** Dock-relative paths of pushed uploads start with this; nothing is ever released from there. */
+export const PUSH_PREFIX = 'push/';
+
+function baseNameOf(rel: Buffer): Buffer {
+  return rel.subarray(rel.lastIndexOf(0x2f) + 1);
 }
 
 /** The audit row for a sidecar refused whole (`sidecar-rejected`) or value by value (`sidecar-values-rejected`). */
@@ -253,8 +294,8 @@ export function dockDefaults(dock: DockConfig): Elements {
 }
 
 /** Reads and parses a sidecar (never following a link): its elements, or why it is rejected whole. */
-export async function readSidecarFile(file: string, config: Config): Promise<SidecarRecord | null> {
-  const name = path.basename(file);
+export async function readSidecarFile(file: Buffer, config: Config): Promise<SidecarRecord | null> {
+  const name = displayName(baseNameOf(file));
   const { intake, elements } = config;
   let fh: fsp.FileHandle;
   try {

@@ -3,18 +3,19 @@
 import type { DevicesRepo } from '../catalog/devices-repo.js';
 import type { EvidenceRepo } from '../catalog/evidence-repo.js';
 import type { Config, DockConfig } from '../config/schema.js';
-import { SIDECAR_SUFFIX } from '../docks/names.js';
 import { DAEMON_ACTOR, readSidecarFile } from '../intake/intake-service.js';
+import { footageNameOf } from '../intake/sidecar-names.js';
 import { applyLateSidecar } from '../usecases/annotate.js';
+import { exactNameOf } from '../util/file-names.js';
 
 /** Returns true when the item's elements changed (the pipeline should look for work). */
 export async function takeLateSidecar(
   deps: { repo: EvidenceRepo; devices: DevicesRepo; config: Config },
   dock: DockConfig,
-  relPath: string,
-  absPath: string,
+  relPath: Buffer,
+  absPath: Buffer,
 ): Promise<boolean> {
-  const footage = deps.repo.dockFiles.latestAt(dock.id, relPath.slice(0, -SIDECAR_SUFFIX.length));
+  const footage = deps.repo.dockFiles.latestAt(dock.id, exactNameOf(footageNameOf(relPath)));
   if (!footage) return false; // footage not taken yet: its intake reads the sidecar itself
   const sidecar = await readSidecarFile(absPath, deps.config);
   if (!sidecar) return false;

@@ -1,7 +1,7 @@
 // Sealing manifest revisions. A revision is built, sealed and written to the spool before any
 // of it is archived, so a crash between sealing and archiving re-archives the very same bytes
 // instead of sealing a second, different revision under the same number.
-import { archiveKeys, formatRevision, toArchiveFileName } from '../archive/keys.js';
+import { archiveKeys, formatRevision, legacyArchiveFileName } from '../archive/keys.js';
 import type { EvidenceRecord } from '../catalog/evidence-repo.js';
 import { unconfirmedElements } from '../elements/resolve.js';
 import { buildManifest, manifestBytes, parseManifest, type Manifest, type ManifestReason } from '../seal/index.js';
@@ -80,6 +80,8 @@ export async function sealNextRevision(
       dockId: item.dockId,
       receivedAt: item.receivedAt,
       archiveKey: originalKey(item),
+      ...(item.originalNameExact ? { exactName: item.originalNameExact } : {}),
+      ...(item.originalPath ? { dockPath: item.originalPath } : {}),
     },
     media: manifestMedia(item.media as ItemMedia | null),
     derivative,
@@ -174,6 +176,7 @@ export async function archiveRevision(
   }
 }
 
-export function originalKey(item: Pick<EvidenceRecord, 'id' | 'originalName'>): string {
-  return archiveKeys.original(item.id, toArchiveFileName(item.originalName));
+/** Where the original is (or goes) in the archive: the key recorded at intake. */
+export function originalKey(item: Pick<EvidenceRecord, 'id' | 'originalName' | 'originalKey'>): string {
+  return item.originalKey ?? archiveKeys.original(item.id, legacyArchiveFileName(item.originalName));
 }

@@ -8,6 +8,7 @@ import type { ProbeResult, Provenance } from '../media/types.js';
 import { SealdockError } from '../errors.js';
 import { sha256Hex } from './digest.js';
 import { canonicalJson } from '../util/canonical-json.js';
+import type { ExactName } from '../util/file-names.js';
 
 function canonicalize(value: unknown): string | undefined {
   try {
@@ -40,6 +41,8 @@ const elementsSchema = z.strictObject({
   collector: z.strictObject({ name: nonEmpty, id: nonEmpty.optional() }).optional(),
   purpose: nonEmpty.optional(),
 });
+
+const exactNameSchema = z.strictObject({ encoding: z.enum(['utf-8', 'base64']), value: nonEmpty });
 
 const elementKey = z.enum(ELEMENT_KEYS);
 const elementSource = z.enum(ELEMENT_SOURCES);
@@ -125,6 +128,9 @@ export const manifestSchema = z
       dockId: nonEmpty,
       receivedAt: isoUtc,
       archiveKey: nonEmpty,
+      // The exact name and dock-relative path, byte for byte (fileName is the escaped display form).
+      exactName: exactNameSchema.optional(),
+      dockPath: exactNameSchema.optional(),
     }),
     media: z.union([probeSchema, unplayableSchema]).nullable(),
     derivative: z
@@ -203,6 +209,8 @@ export interface Manifest {
     dockId: string;
     receivedAt: string;
     archiveKey: string;
+    exactName?: ExactName | undefined;
+    dockPath?: ExactName | undefined;
   };
   media: ProbeResult | UnplayableMedia | null;
   derivative: { archiveKey: string; size: number; sha256: string; provenance: Provenance } | null;

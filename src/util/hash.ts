@@ -17,6 +17,6 @@ export async function sha256Stream(stream: Readable): Promise<{ sha256: string; 
   return { sha256: hash.digest('hex'), size };
 }
 
-export function sha256File(file: string): Promise<{ sha256: string; size: number }> {
+export function sha256File(file: string | Buffer): Promise<{ sha256: string; size: number }> {
   return sha256Stream(fs.createReadStream(file, { highWaterMark: 4 * 1024 * 1024 }));
 }

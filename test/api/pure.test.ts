@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCursor, encodeCursor } from '../../src/api/cursor.js';
 import { contentDisposition } from '../../src/api/disposition.js';
-import { normaliseCaseNumber, validateUploadName } from '../../src/api/names.js';
+import { normaliseCaseNumber, routablePushTarget, uploadNameFromTarget } from '../../src/api/names.js';
 import { etagMatches, ifRangeAllows, parseRange } from '../../src/api/range.js';
 import { decodeReason } from '../../src/api/reason.js';
 import { ADMIN, AUDITOR, DOCK, dockAllows, roleAllows } from '../../src/api/roles.js';
@@ -98,28 +98,29 @@ describe('X-Access-Reason', () => {
 });
 
 describe('names', () => {
-  it('upload names: one NFC segment, no controls, no leading dot, ≤ 255 bytes', () => {
-    expect(validateUploadName('DEV01_20261120.MP4')).toBe('DEV01_20261120.MP4');
-    expect(validateUploadName('cafe\u0301.mp4')).toBe('café.mp4');
-    expect(validateUploadName('执法记录仪.mp4')).toBe('执法记录仪.mp4');
+  it('upload names: the exact percent-encoded bytes of one segment, ≤ 255 bytes, no / or NUL', () => {
+    const t = (seg: string) => uploadNameFromTarget(`/api/v1/docks/dock1/files/${seg}?x=1`);
+    expect(t('DEV01_20261120.MP4').toString()).toBe('DEV01_20261120.MP4');
+    expect(t(encodeURIComponent('cafe\u0301.mp4')).toString()).toBe('cafe\u0301.mp4'); // exact: not normalised
+    expect(t('%C4%E3%BA%C3.mp4')).toEqual(Buffer.from([0xc4, 0xe3, 0xba, 0xc3, 0x2e, 0x6d, 0x70, 0x34]));
+    expect(t(encodeURIComponent('a\u202eb.mp4')).toString()).toBe('a\u202eb.mp4');
+    expect(t(encodeURIComponent('a\nb')).toString()).toBe('a\nb');
+    expect(t(encodeURIComponent('.hidden')).toString()).toBe('.hidden');
+    expect(t(encodeURIComponent('中'.repeat(85)))).toHaveLength(255);
     for (const bad of [
       '',
-      '../../etc/passwd',
-      'a/b',
-      'a\\b',
-      'a\u0000b',
-      'a\nb',
-      '.hidden',
+      '%2E%2E',
       '..',
+      'a%2Fb',
+      'a%00b',
       'x'.repeat(256),
-      '中'.repeat(86),
-      'a\u202eb.mp4',
+      encodeURIComponent('中'.repeat(86)),
+      'a%ZZ',
     ]) {
-      expect(() => validateUploadName(bad), JSON.stringify(bad)).toThrow(
-        expect.objectContaining({ code: 'BAD_INPUT' }),
-      );
+      expect(() => t(bad), JSON.stringify(bad)).toThrow(expect.objectContaining({ code: 'BAD_INPUT' }));
     }
-    expect(validateUploadName('中'.repeat(85))).toHaveLength(85);
+    expect(routablePushTarget('/api/v1/docks/d/files/%C4%E3.mp4?q=1')).toBe('/api/v1/docks/d/files/_?q=1');
+    expect(routablePushTarget('/api/v1/docks/d/files/ok.mp4')).toBe('/api/v1/docks/d/files/ok.mp4');
   });
   it('case numbers are NFC-normalised and bounded', () => {
     expect(normaliseCaseNumber('A\u0301')).toBe('Á');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { deviceIdFor, isIgnoredName, isSidecarName, sidecarNameFor, splitRelPath } from '../../src/docks/names.js';
+import { deviceIdFor, ignoredNameReason, isIgnoredName, splitRelPath } from '../../src/docks/names.js';
+import { isSidecarName, sidecarNameFor } from '../../src/intake/sidecar-names.js';
 import { isStable, observe } from '../../src/docks/stability.js';
 
 describe('dock names', () => {
@@ -21,23 +22,37 @@ describe('dock names', () => {
   });
 
   it('pairs footage with its sidecar', () => {
-    expect(sidecarNameFor('A.MP4')).toBe('A.MP4.json');
+    expect(sidecarNameFor(Buffer.from('A.MP4')).toString()).toBe('A.MP4.json');
+    const gbk = Buffer.from([0xc4, 0xe3, 0xba, 0xc3, 0x2e, 0x6d, 0x70, 0x34]);
+    expect(isSidecarName(sidecarNameFor(gbk))).toBe(true);
+    expect(isSidecarName('A.MP4.JSON')).toBe(true);
     expect(isSidecarName('A.MP4.json')).toBe(true);
     expect(isSidecarName('A.MP4')).toBe(false);
   });
 
-  it('never trusts a name as a path', () => {
-    expect(splitRelPath('DEV01/a.MP4')).toEqual(['DEV01', 'a.MP4']);
-    for (const bad of ['../a', 'a/../../b', '/etc/passwd', 'a//b', 'a/./b', 'a\\b', 'a\u0000b', '', 'a\nb'])
+  it('never trusts a name as a path, but any other byte is a name', () => {
+    expect(splitRelPath('DEV01/a.MP4')?.map(String)).toEqual(['DEV01', 'a.MP4']);
+    for (const bad of ['../a', 'a/../../b', '/etc/passwd', 'a//b', 'a/./b', 'a\u0000b', ''])
       expect(splitRelPath(bad), bad).toBeNull();
+    for (const odd of ['a\\b', 'a\nb', 'a\u202eb.mp4']) expect(splitRelPath(odd), odd).toHaveLength(1);
+    expect(splitRelPath(Buffer.from([0x44, 0x2f, 0xc4, 0xe3]))?.[1]).toEqual(Buffer.from([0xc4, 0xe3]));
+  });
+
+  it('says why a name is left alone', () => {
+    expect(ignoredNameReason('.DS_Store')).toBe('hidden');
+    expect(ignoredNameReason('a.MP4.part')).toBe('temp');
+    expect(ignoredNameReason(Buffer.from([0xc4, 0xe3, 0x2e, 0x74, 0x6d, 0x70]))).toBe('temp');
+    expect(ignoredNameReason('录像.mp4')).toBeNull();
   });
 
   it('takes the device id from the first folder, when it is a plain id', () => {
-    expect(deviceIdFor('device-folder', ['DSJ-031245', 'a.MP4'])).toBe('DSJ-031245');
-    expect(deviceIdFor('device-folder', ['a.MP4'])).toBeNull();
-    expect(deviceIdFor('flat', ['DEV', 'a.MP4'])).toBeNull();
-    expect(deviceIdFor('device-folder', ['执法仪01', 'a.MP4'])).toBe('执法仪01');
-    expect(deviceIdFor('device-folder', ['-bad', 'a.MP4'])).toBeNull();
+    const b = (...parts: string[]) => parts.map((p) => Buffer.from(p));
+    expect(deviceIdFor('device-folder', b('DSJ-031245', 'a.MP4'))).toBe('DSJ-031245');
+    expect(deviceIdFor('device-folder', b('a.MP4'))).toBeNull();
+    expect(deviceIdFor('flat', b('DEV', 'a.MP4'))).toBeNull();
+    expect(deviceIdFor('device-folder', b('执法仪01', 'a.MP4'))).toBe('执法仪01');
+    expect(deviceIdFor('device-folder', b('-bad', 'a.MP4'))).toBeNull();
+    expect(deviceIdFor('device-folder', [Buffer.from([0xc4, 0xe3]), Buffer.from('a')])).toBeNull();
   });
 });
 

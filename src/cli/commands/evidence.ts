@@ -4,6 +4,8 @@ import type { SidecarRecord } from '../../catalog/evidence-repo.js';
 import { detail, summarize } from '../../catalog/views.js';
 import { SealdockError } from '../../errors.js';
 import { readStatus } from '../../status.js';
+import type { DockReport } from '../../docks/dock-service.js';
+import { NOT_TAKEN_EXPLAINED } from '../../docks/names.js';
 import { isState, STATES } from '../../pipeline/states.js';
 import { cliConfig, openCatalogFor, type GlobalOptions } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -32,6 +34,7 @@ export function registerEvidenceCommands(program: Command, globals: () => Global
           ...(daemon && typeof daemon.docksPending === 'number'
             ? [`dock files waiting to settle: ${daemon.docksPending}`]
             : []),
+          ...docksReportLines(daemon?.docks as DockReport | undefined),
           '',
         ]);
         printTable(
@@ -133,6 +136,10 @@ export function registerEvidenceCommands(program: Command, globals: () => Global
           `id:          ${e.id}`,
           `state:       ${e.state}${e.state === 'failed' ? ` (stage ${e.stage}: ${e.error}; next try ${e.nextAttemptAt})` : ''}`,
           `original:    ${e.originalName} (${e.size} bytes)`,
+          ...(view.originalPath ? [`dock path:   ${view.originalPath.shown}`] : []),
+          ...(e.originalNameExact?.encoding === 'base64'
+            ? [`exact name:  not UTF-8; bytes (base64) ${e.originalNameExact.value}`]
+            : []),
           `sha256:      ${e.sha256}`,
           `dock/device: ${e.dockId} / ${e.deviceId ?? '-'}`,
           `received:    ${e.receivedAt}`,
@@ -183,4 +190,19 @@ function degradedText(daemon: Record<string, unknown> | null): string {
   const h = daemon?.archiveHealth as { ready: boolean; reason: string | null; since: string } | undefined;
   if (!h || h.ready) return '';
   return ` — DEGRADED since ${h.since}: ${h.reason ?? 'unreachable'} (footage is kept in the spool until it returns)`;
+}
+
+/** What the daemon saw on its docks and did not take, and incomplete copies it is waiting on. */
+function docksReportLines(r: DockReport | undefined): string[] {
+  if (!r) return [];
+  const lines: string[] = [];
+  for (const w of r.waiting) lines.push(`waiting: ${w.dockId}/${w.path}: ${w.why}`);
+  if (r.notTaken.total === 0) return [...lines, 'dock files not taken: none'];
+  const counts = Object.entries(r.notTaken.byReason).map(([reason, n]) => `${n} ${reason}`);
+  lines.push(`dock files not taken: ${r.notTaken.total} (${counts.join(', ')})`);
+  for (const f of r.notTaken.files)
+    lines.push(`  ${f.dockId}/${f.path}: ${f.reason} — ${NOT_TAKEN_EXPLAINED[f.reason]}`);
+  if (r.notTaken.total > r.notTaken.files.length)
+    lines.push(`  … and ${r.notTaken.total - r.notTaken.files.length} more (sealdock docks check lists all)`);
+  return lines;
 }

@@ -1,0 +1,159 @@
+// Every file on a dock is taken or reported, whatever its name: a real daemon watching a real
+// folder, names of every hostile kind written as raw bytes, each ending archived and verified
+// with its exact name sealed in the intake manifest; what is not taken is listed with its reason
+// in `status`, the audit log and `docks check`.
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fixture } from '../helpers/fixtures.js';
+import {
+  makeWorkspace,
+  readCatalog,
+  startDaemonProcess,
+  waitFor,
+  type DaemonProcess,
+  type Workspace,
+} from '../helpers/workspace.js';
+import { exactNameOf } from '../../src/util/file-names.js';
+
+let ws: Workspace | undefined;
+let daemon: DaemonProcess | undefined;
+
+afterEach(async () => {
+  if (daemon) await daemon.kill9().catch(() => undefined);
+  daemon = undefined;
+  ws?.cleanup();
+  ws = undefined;
+});
+
+/** A unique, playable MP4 (the fixture plus a unique trailing free atom) at a raw-bytes path. */
+function clipAt(dest: Buffer): string {
+  const base = fs.readFileSync(fixture('h264-aac.mp4'));
+  const payload = Buffer.from(`sealdock-test ${randomBytes(8).toString('hex')}`);
+  const atom = Buffer.alloc(8);
+  atom.writeUInt32BE(8 + payload.length, 0);
+  atom.write('free', 4, 'latin1');
+  const bytes = Buffer.concat([base, atom, payload]);
+  fs.mkdirSync(dest.subarray(0, dest.lastIndexOf(0x2f)), { recursive: true });
+  fs.writeFileSync(dest, bytes);
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+const p = (...parts: (string | Buffer)[]) =>
+  Buffer.concat(parts.flatMap((x, i) => [...(i ? [Buffer.from('/')] : []), Buffer.from(x)]));
+
+// Every kind of name the field produces.
+const GBK = Buffer.from([
+  0xd6, 0xb4, 0xb7, 0xa8, 0xbc, 0xc7, 0xc2, 0xbc, 0xd2, 0xc7, 0x30, 0x31, 0x2e, 0x6d, 0x70, 0x34,
+]); // 执法记录仪01.mp4
+export const HOSTILE_NAMES: { kind: string; name: Buffer }[] = [
+  { kind: '255 bytes', name: Buffer.from(`ab${'长'.repeat(83)}.mp4`) },
+  { kind: 'GBK', name: GBK },
+  { kind: 'control characters', name: Buffer.from('ctl\u0001\u0007\u001b[31m\tx.mp4') },
+  { kind: 'RTL override and mark', name: Buffer.from('evil\u202Egnp.\u200Fmp4.mp4') },
+];
+
+interface ManifestOriginal {
+  fileName: string;
+  archiveKey: string;
+  exactName?: { encoding: string; value: string };
+  dockPath?: { encoding: string; value: string };
+}
+
+function intakeManifest(w: Workspace, id: string): ManifestOriginal {
+  const m = JSON.parse(fs.readFileSync(path.join(w.archive, 'evidence', id, 'manifest', '0001.json'), 'utf8')) as {
+    original: ManifestOriginal;
+  };
+  return m.original;
+}
+
+describe('any name, any depth, through the dock folder', () => {
+  it('takes every hostile name and a file 40 folders deep, archives and verifies each with its exact name; reports what it does not take', async () => {
+    ws = makeWorkspace({ intake: { quietPeriodMs: 400, pollIntervalMs: 100, scanIntervalMs: 300 } });
+    const dock = Buffer.from(ws.dock);
+    const deepDirs = Array.from({ length: 39 }, (_, i) => `d${i + 1}`);
+    const files = [
+      ...HOSTILE_NAMES.map((h) => ({ kind: h.kind, rel: p('DEV01', h.name) })),
+      { kind: '40 folders deep', rel: p('DEV01', ...deepDirs, 'deep.mp4') },
+      { kind: 'GBK folder', rel: p(GBK.subarray(0, 8), 'inside.mp4') },
+    ];
+    const expected = new Map<string, { kind: string; rel: Buffer }>();
+    for (const f of files) expected.set(clipAt(p(dock, f.rel)), f);
+    // Things that are never taken, each for a reason.
+    fs.symlinkSync('/etc/passwd', path.join(ws.dock, 'DEV01', 'link.mp4'));
+    execFileSync('mkfifo', [path.join(ws.dock, 'DEV01', 'pipe.mp4')]);
+    fs.writeFileSync(path.join(ws.dock, 'DEV01', '.hidden.mp4'), 'x');
+    fs.writeFileSync(path.join(ws.dock, 'DEV01', 'copying.mp4.part'), 'x');
+    fs.writeFileSync(path.join(ws.dock, 'DEV01', 'empty.mp4'), '');
+    const tooDeep = p(dock, 'DEV02', ...Array.from({ length: 65 }, () => 'z'), 'lost.mp4');
+    fs.mkdirSync(tooDeep.subarray(0, tooDeep.lastIndexOf(0x2f)), { recursive: true });
+    fs.writeFileSync(tooDeep, 'deep footage');
+
+    daemon = startDaemonProcess(ws);
+    await waitFor(
+      'every file archived',
+      () => {
+        const rows = readCatalog(ws!);
+        return (
+          rows.length === expected.size &&
+          rows.every((r) => r.state === 'awaiting-annotation' || r.state === 'archived')
+        );
+      },
+      90_000,
+    );
+    const rows = readCatalog(ws);
+    for (const row of rows) {
+      const f = expected.get(row.sha256);
+      expect(f, `unexpected item ${row.original_name}`).toBeDefined();
+      const original = intakeManifest(ws, row.id);
+      const name = f!.rel.subarray(f!.rel.lastIndexOf(0x2f) + 1);
+      expect(original.exactName, f!.kind).toEqual(exactNameOf(name));
+      expect(original.dockPath, f!.kind).toEqual(exactNameOf(f!.rel));
+      // The key is derived, bounded and plain; the shown name has no raw control or bidi character.
+      const keyName = original.archiveKey.split('/').at(-1)!;
+      expect(Buffer.byteLength(keyName)).toBeLessThanOrEqual(116);
+      expect(keyName).toMatch(/^[\p{L}\p{N}_.()-]+$/u);
+      expect(row.original_name).not.toMatch(/[\p{Cc}\p{Cf}]/u);
+      const verified = ws.cli(['verify', row.id]);
+      expect(verified.status, `${f!.kind}: ${verified.stdout}${verified.stderr}`).toBe(0);
+    }
+    expect(
+      ws.cli(['show', rows.find((r) => expected.get(r.sha256)!.kind === 'RTL override and mark')!.id]).stdout,
+    ).toContain('evil\\u202Egnp.\\u200Fmp4.mp4');
+    // Released from the dock (release: delete) once verified, whatever the name.
+    await waitFor('dock files released', () => files.every((f) => !fs.existsSync(p(dock, f.rel))), 30_000);
+
+    // Never silent: status lists each file not taken with its reason, and the audit log has each once.
+    const status = await waitFor('status shows what is not taken', () => {
+      const s = JSON.parse(ws!.cli(['status', '--json']).stdout) as {
+        daemon: {
+          docks?: { notTaken: { byReason: Record<string, number>; files: { path: string; reason: string }[] } };
+        };
+      };
+      const nt = s.daemon.docks?.notTaken;
+      return nt && nt.byReason.empty ? nt : null;
+    });
+    const reasons = Object.fromEntries(status.files.map((f) => [f.path, f.reason]));
+    expect(reasons).toMatchObject({
+      'DEV01/link.mp4': 'symlink',
+      'DEV01/pipe.mp4': 'fifo',
+      'DEV01/.hidden.mp4': 'hidden',
+      'DEV01/copying.mp4.part': 'temp',
+      'DEV01/empty.mp4': 'empty',
+      // the 65th folder below the dock is reported, not entered (intake.maxDepth 64)
+      [`DEV02/${Array.from({ length: 64 }, () => 'z').join('/')}`]: 'too-deep',
+    });
+    const human = ws.cli(['status']).stdout;
+    expect(human).toContain('not taken');
+    expect(human).toContain('symlink');
+    await new Promise((r) => setTimeout(r, 1000)); // a few more walks: still audited once each
+    const audit = JSON.parse(ws.cli(['audit', 'list', '--json']).stdout) as {
+      action: string;
+      details: { path: string };
+    }[];
+    const notTaken = audit.filter((a) => a.action === 'dock-file-not-taken').map((a) => a.details.path);
+    expect(notTaken.sort()).toEqual(Object.keys(reasons).sort());
+  }, 180_000);
+});
