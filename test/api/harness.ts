@@ -146,7 +146,9 @@ export async function makeHarness(
       return token;
     },
     async preserve(name, bytes, o = {}) {
-      const r = await intake.ingestStream(dock, Buffer.from(name), Readable.from([bytes]), { sidecar: o.sidecar as never });
+      const r = await intake.ingestStream(dock, Buffer.from(name), Readable.from([bytes]), {
+        sidecar: o.sidecar as never,
+      });
       const id = r.kind === 'new' ? r.evidence.id : r.kind === 'changed' ? '' : r.evidenceId;
       runner.wake();
       const states = new Set(o.states ?? ['archived', 'awaiting-annotation', 'unplayable']);

@@ -102,7 +102,7 @@ function guarded(body: Readable, l: BodyLimits): Readable {
 async function framingHeld(socket: import('node:net').Socket): Promise<boolean> {
   await new Promise((r) => setImmediate(r));
   await new Promise((r) => setTimeout(r, 20));
-  return !socket.destroyed && socket.writable;
+  return socket.destroyed !== true && socket.writableEnded !== true;
 }
 
 export function dockRoutes(app: FastifyInstance, deps: ApiDeps): void {
