@@ -1,5 +1,6 @@
 // The five elements from their sources, the sealed manifest revisions, and tamper evidence:
 // a real daemon, real footage, stock openssl as the independent checker.
+import { originalObjectName } from '../../src/archive/keys.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -174,7 +175,13 @@ describe('elements and seal', () => {
     expect(r.stdout).toMatch(/HASH FAILED: evidence\/.*\/derivative\/0002\.mp4/);
     flipByte(derivative, Math.floor(fs.statSync(derivative).size / 2));
 
-    const orig = path.join(ws.archive, 'evidence', id, 'original', 'DEV01_20261120081500_0001.MP4');
+    const orig = path.join(
+      ws.archive,
+      'evidence',
+      id,
+      'original',
+      originalObjectName(Buffer.from('DEV01_20261120081500_0001.MP4')),
+    );
     flipByte(orig, 100);
     r = ws.cli(['verify', id]);
     expect(r.status).toBe(3);

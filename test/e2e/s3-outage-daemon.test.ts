@@ -3,6 +3,7 @@
 // (default 30 s, as the issue asks). Meanwhile the item waits in the spool, visible as backlog;
 // afterwards it is archived exactly once, verified, nothing is left in the spool and no
 // multipart upload is orphaned. A private MinIO is used so killing it cannot disturb other tests.
+import { originalObjectName } from '../../src/archive/keys.js';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -107,7 +108,7 @@ describe.skipIf(!endpoint)('daemon through an S3 outage', () => {
       () => readCatalog(ws!).find((r) => r.state === 'unplayable'),
       180_000,
     );
-    const key = `evidence/${row.id}/original/long-shift.bin`;
+    const key = `evidence/${row.id}/original/${originalObjectName(Buffer.from('long-shift.bin'))}`;
     const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: `evidence/${row.id}/` }));
     expect((versions.Versions ?? []).filter((v) => v.Key === key)).toHaveLength(1);
     expect(versions.DeleteMarkers ?? []).toHaveLength(0);

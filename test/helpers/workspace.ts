@@ -35,7 +35,8 @@ export function makeWorkspace(
     docks: [
       { id: 'dock1', path: dock, place: '东街派出所', release: 'delete', timezone: 'Asia/Shanghai', ...dockOverrides },
     ],
-    intake: { quietPeriodMs: 400, pollIntervalMs: 100 },
+    // A short stalled-copy grace: fixtures such as truncated.mp4 are incomplete MP4s on purpose.
+    intake: { quietPeriodMs: 400, pollIntervalMs: 100, scanIntervalMs: 1000, stalledGraceMs: 1500 },
     archive: { local: { path: archive } },
     pipeline: { retry: { baseDelayMs: 200, maxDelayMs: 2000 } },
     api: { enabled: false },
