@@ -60,6 +60,18 @@ export const metrics = {
     help: 'Last Object Lock self-test: 1 the store refused to shorten or delete a locked canary, 0 it allowed it (nothing is archived then). Absent before the first test and on the local backend.',
     registers,
   }),
+  docksNotTaken: new Gauge({
+    name: 'sealdock_dock_files_not_taken',
+    help: 'Entries on a dock deliberately not taken (symlink, fifo, socket, device, hidden, temp, too-deep, unreadable, empty), by dock and reason.',
+    labelNames: ['dock', 'reason'] as const,
+    registers,
+  }),
+  docksWaiting: new Gauge({
+    name: 'sealdock_dock_files_waiting',
+    help: 'Files on a dock seen but not taken yet (settling, or an incomplete MP4/MOV within its stalled-copy grace), by dock.',
+    labelNames: ['dock'] as const,
+    registers,
+  }),
   apiRequestDuration: new Histogram({
     name: 'sealdock_api_request_duration_seconds',
     help: 'API request latency by route, method and status class.',

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config, DockConfig } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
+import { metrics } from '../metrics.js';
 import type { IntakeResult, IntakeService } from '../intake/intake-service.js';
 import { footageNameOf, isSidecarName, sidecarNameFor } from '../intake/sidecar-names.js';
 import { displayName } from '../util/file-names.js';
@@ -18,6 +19,7 @@ import {
   deviceIdFor,
   isIgnoredName,
   NOT_TAKEN_EXPLAINED,
+  NOT_TAKEN_REASONS,
   splitRelPath,
   type NotTakenReason,
 } from './names.js';
@@ -165,6 +167,19 @@ export class DockService {
     };
   }
 
+  /** Every dock and reason has a series (0 when none), so an alert sees a value, not absence. */
+  private publishMetrics(): void {
+    for (const dock of this.deps.config.docks) {
+      const counts = new Map<NotTakenReason, number>(NOT_TAKEN_REASONS.map((r) => [r, 0]));
+      const findings = [...(this.scanFindings.get(dock.id)?.values() ?? []), ...this.fileFindings.values()];
+      for (const f of findings) if (f.dockId === dock.id) counts.set(f.reason, counts.get(f.reason)! + 1);
+      for (const [reason, n] of counts) metrics.docksNotTaken.set({ dock: dock.id, reason }, n);
+      let waiting = 0;
+      for (const t of this.tracked.values()) if (t.dock.id === dock.id && !isSidecarName(baseName(t.rel))) waiting++;
+      metrics.docksWaiting.set({ dock: dock.id }, waiting);
+    }
+  }
+
   /** A path the watcher reported (UTF-8 names only; the walk finds the rest). */
   private trackPath(dock: DockConfig, abs: Buffer): void {
     const root = Buffer.from(`${this.roots.get(dock.id)!}/`, 'utf8');
@@ -200,6 +215,7 @@ export class DockService {
           if (this.stopped) return;
           await this.scanOne(dock);
         }
+        this.publishMetrics();
       } catch (err) {
         this.deps.log.error({ err: errorMessage(err) }, 'dock walk failed; the next one retries');
       } finally {
@@ -278,6 +294,7 @@ export class DockService {
         t.obs = observe(t.obs, st.size, st.mtimeMs, now);
       }
       this.fillSlots(now);
+      this.publishMetrics();
     } finally {
       this.ticking = false;
     }
