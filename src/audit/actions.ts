@@ -18,6 +18,7 @@ export const AUDIT_ACTIONS = [
   'derivation-deferred',
   'derivation-requested',
   'dock-file-released',
+  'dock-file-not-taken',
   'kept',
   'verified',
   'exported',
