@@ -58,7 +58,7 @@ export function cliActor(): string {
 
 /** The zone a date typed on the command line is read in: the configured top-level `timezone`. */
 export function cliTimeZone(config: Config): string {
-  return (config as Config & { timezone?: string }).timezone ?? 'Asia/Shanghai';
+  return config.timezone;
 }
 
 /** A date/time flag, read the same way by every command (src/util/when.ts). */

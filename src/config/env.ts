@@ -60,21 +60,37 @@ function scalarOf(s: ZodLike): Scalar | null {
   }
 }
 
-/** Every key that can come from the environment: the scalars and lists of scalars of the schema. */
-export function envKeys(schema: z.ZodType = ConfigSchema): EnvKey[] {
-  const out: EnvKey[] = [];
-  const walk = (node: ZodLike, path: string[]) => {
+/**
+ * Every key of the schema, as documented (docs/configuration.md): dotted paths, `docks[].id` for
+ * the fields of list items. Only keys outside lists of objects have an environment variable.
+ */
+export function configKeys(
+  schema: z.ZodType = ConfigSchema,
+): (Omit<EnvKey, 'variable'> & { variable: string | null })[] {
+  const out: (Omit<EnvKey, 'variable'> & { variable: string | null })[] = [];
+  const walk = (node: ZodLike, path: string[], inList: boolean) => {
     const { schema: s, nullable } = unwrap(node);
     if (s.def.type === 'object' && s.shape) {
-      for (const [k, child] of Object.entries(s.shape)) walk(child, [...path, k]);
+      for (const [k, child] of Object.entries(s.shape)) walk(child, [...path, k], inList);
+      return;
+    }
+    const element = s.def.type === 'array' && s.def.element ? unwrap(s.def.element).schema : null;
+    if (element?.def.type === 'object') {
+      walk(element, [...path.slice(0, -1), `${path.at(-1)!}[]`], true);
       return;
     }
     const scalar = scalarOf(s);
-    const element = s.def.type === 'array' && s.def.element ? scalarOf(unwrap(s.def.element).schema) : null;
-    const type = scalar ?? (element ? { kind: 'list' as const, element } : null);
-    if (type) out.push({ key: path.join('.'), path, variable: variableFor(path), type, nullable });
+    const listOf = element ? scalarOf(element) : null;
+    const type = scalar ?? (listOf ? { kind: 'list' as const, element: listOf } : null);
+    if (type) out.push({ key: path.join('.'), path, variable: inList ? null : variableFor(path), type, nullable });
   };
-  walk(schema as unknown as ZodLike, []);
+  walk(schema as unknown as ZodLike, [], false);
+  return out;
+}
+
+/** Every key that can come from the environment: the scalars and lists of scalars of the schema. */
+export function envKeys(schema: z.ZodType = ConfigSchema): EnvKey[] {
+  const out = configKeys(schema).filter((k): k is EnvKey => k.variable !== null);
   const seen = new Map<string, string>();
   for (const k of out) {
     const other = seen.get(k.variable);
