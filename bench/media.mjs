@@ -1,153 +1,153 @@
-// Media benchmark: remux speed, and the overhead of our transcode path against the identical ffmpeg
-// command spawned directly. Run after `npm run build`:
-//   bash scripts/make-fixtures.sh --bench && node bench/media.mjs
-// Prints figures only; no assertions (timings vary by machine).
+// bench/media: how fast the default configuration derives the typical body-camera clip (60 s
+// 1080p30 H.264 High/AAC in MP4), against `ffmpeg -c copy` of the same clip in the same run.
+//
+//   npm run build && node bench/media.mjs [--transcode]
+//
+// The clip is made by `bash scripts/make-fixtures.sh --bench` if missing (BENCH_CLIP overrides it,
+// e.g. fixtures/generated/h264-aac-1080p.mp4 for a smoke run). Each figure is the median of
+// BENCH_ROUNDS (default 3) runs, alternating order. Target: remuxed, ≥ 200 hours of footage per
+// hour. `--transcode` adds the overhead of our transcode path against the identical ffmpeg command.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { emit, figure, median } from './lib/result.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const dist = path.join(root, 'dist', 'media');
-if (!existsSync(path.join(dist, 'derive.js'))) {
+const dist = path.join(root, 'dist');
+if (!existsSync(path.join(dist, 'media', 'derive.js'))) {
   console.error('bench/media: dist/media/derive.js not found: run `npm run build` first');
   process.exit(1);
 }
-const clip = path.join(root, 'fixtures', 'generated', 'large-60s-1080p.mp4');
+const clip = process.env.BENCH_CLIP
+  ? path.resolve(process.env.BENCH_CLIP)
+  : path.join(root, 'fixtures', 'generated', 'large-60s-1080p.mp4');
 if (!existsSync(clip)) {
   console.error('bench/media: making the 60 s 1080p clip (bash scripts/make-fixtures.sh --bench)…');
   await run('bash', [path.join(root, 'scripts', 'make-fixtures.sh'), '--bench'], root, 'inherit');
 }
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const withTranscode = process.argv.includes('--transcode');
 
-const { deriveMedia } = await import(path.join(dist, 'derive.js'));
-const { probeMedia } = await import(path.join(dist, 'probe.js'));
-const { ffmpegVersion } = await import(path.join(dist, 'ffmpeg.js'));
+const { createMediaService } = await import(path.join(dist, 'media', 'index.js'));
+const { loadConfig } = await import(path.join(dist, 'config', 'load.js'));
+const { mediaConfigOf } = await import(path.join(dist, 'config', 'adapters.js'));
 
-const ffmpegPath = process.env.FFMPEG ?? 'ffmpeg';
-const ffprobePath = process.env.FFPROBE ?? 'ffprobe';
-const cfg = {
-  ffmpegPath,
-  maxHeight: 720,
-  preset: 'veryfast',
-  nice: 0,
-  timeoutSeconds: 0,
-  burnIn: false,
-  nodeId: 'bench',
-};
-const outRoot = path.join(root, 'bench', 'out', 'media');
-rmSync(outRoot, { recursive: true, force: true });
+// The embedded defaults, exactly as `npm start` runs them.
+const { config } = loadConfig({ env: {} });
+const media = createMediaService({ ...mediaConfigOf(config), nodeId: 'bench' });
+const ffmpegPath = media.config.ffmpegPath;
 
-const probed = await probeMedia(clip, { ffmpegPath, ffprobePath });
+const probed = await media.probe(clip);
 if (!probed.ok) throw new Error(`cannot probe ${clip}: ${probed.error}`);
 const duration = probed.probe.durationSeconds ?? 60;
+const video = probed.probe.streams.find((s) => s.type === 'video');
+const plan = media.plan(probed.probe);
+console.log(
+  `clip ${path.basename(clip)}: ${duration.toFixed(1)} s, ${video?.width}×${video?.height} ${video?.codec} ` +
+    `${video?.profile ?? ''} ${video?.pixelFormat}; default plan: ${plan.mode} (${plan.reason})`,
+);
 const sha = createHash('sha256').update(readFileSync(clip)).digest('hex');
 const tags = { evidenceId: 'bench', originalSha256: sha, caseNumber: 'B-1', place: '东街12号' };
-await ffmpegVersion(ffmpegPath); // warm the cache so no rep pays for it
+await media.ffmpegVersion(); // warm the cache so no run pays for it
 
+const outRoot = path.join(root, 'bench', 'out', 'media');
+rmSync(outRoot, { recursive: true, force: true });
 // job dirs all at the same depth, so the relative input path in the recorded args works in each
-function jobDir(name) {
+const jobDir = (name) => {
   const d = path.join(outRoot, name);
   mkdirSync(d, { recursive: true });
   return d;
-}
-
-// CPU seconds of this process plus its reaped children (/proc/self/stat cutime+cstime, 100 Hz
-// ticks): unlike wall time, barely moved by whatever else is loading the machine.
-function cpuNow() {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const self = process.cpuUsage();
-  return (Number(f[13]) + Number(f[14])) / 100 + (self.user + self.system) / 1e6;
-}
-
-async function measure(fn) {
-  const c0 = cpuNow();
+};
+const seconds = async (fn) => {
   const t0 = performance.now();
   const value = await fn();
-  return { seconds: (performance.now() - t0) / 1000, cpu: cpuNow() - c0, value };
-}
-
-function viaSealdock(name, config) {
-  const dir = jobDir(name);
-  return measure(() =>
-    deriveMedia({ input: clip, output: path.join(dir, 'd.mp4'), probe: probed.probe, tags }, config),
-  ).then((m) => ({ ...m, prov: m.value }));
-}
-
-function direct(name, args) {
-  const dir = jobDir(name);
-  return measure(() => run(ffmpegPath, args, dir, 'ignore'));
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  return { s: (performance.now() - t0) / 1000, value };
 };
 
-// Remux: the clip is within a 1080 cap, so the plan is a stream copy (+ stream-hash proof + SHA-256).
-const remux = [];
-let remuxProv;
-for (let i = 0; i < 2; i++) {
-  const r = await viaSealdock(`remux-${i}`, { ...cfg, maxHeight: 1080 });
-  if (r.prov.method !== 'remux') throw new Error(`expected a remux, got ${r.prov.method}`);
-  remux.push(r);
-  remuxProv = r.prov;
-}
-const remuxDirect = [];
-for (let i = 0; i < 2; i++) remuxDirect.push(await direct(`remux-direct-${i}`, remuxProv.args));
-
-// Transcode 1080p → 720p, alternating which goes first (sealdock first in rep 0, which yields the args).
-const wrapped = [];
-const raw = [];
-let args;
-for (let i = 0; i < 2; i++) {
-  const order = i % 2 === 0 ? ['sealdock', 'direct'] : ['direct', 'sealdock'];
+const ours = [];
+const copy = [];
+let method;
+for (let i = 0; i < rounds; i++) {
+  const order = i % 2 === 0 ? ['ours', 'copy'] : ['copy', 'ours'];
   for (const who of order) {
-    if (who === 'sealdock') {
-      const r = await viaSealdock(`transcode-${i}`, cfg);
-      if (r.prov.method !== 'transcode') throw new Error(`expected a transcode, got ${r.prov.method}`);
-      args = r.prov.args;
-      wrapped.push(r);
+    if (who === 'ours') {
+      // the whole derivation: stream copy + faststart + stamped tags, stream-hash proof of both
+      // sides, SHA-256 and fsync of the derivative
+      const r = await seconds(() =>
+        media.derive({ input: clip, output: path.join(jobDir(`ours-${i}`), 'd.mp4'), probe: probed.probe, tags }),
+      );
+      method = r.value.method;
+      ours.push(r.s);
     } else {
-      if (!args) throw new Error('the first repetition runs sealdock first, so args are known');
-      raw.push(await direct(`transcode-direct-${i}`, args));
+      const dir = jobDir(`copy-${i}`);
+      const r = await seconds(() =>
+        run(ffmpegPath, ['-v', 'error', '-y', '-i', clip, '-map', '0', '-c', 'copy', path.join(dir, 'c.mp4')], dir),
+      );
+      copy.push(r.s);
     }
   }
 }
+const oursHph = duration / median(ours);
+const copyHph = duration / median(copy);
+console.log(`derivation via sealdock (default config): ${median(ours).toFixed(3)} s → ${oursHph.toFixed(0)} h/h`);
+console.log(`ffmpeg -c copy of the same clip:          ${median(copy).toFixed(3)} s → ${copyHph.toFixed(0)} h/h`);
 
-const wall = (xs) => median(xs.map((x) => x.seconds));
-const cpu = (xs) => median(xs.map((x) => x.cpu));
-const rows = [
-  ['remux via sealdock (copy + streamhash ×2 + sha256)', remux],
-  ['remux, same ffmpeg args run directly', remuxDirect],
-  ['transcode via sealdock (veryfast, →720p)', wrapped],
-  ['transcode, same ffmpeg args run directly', raw],
+const figures = [
+  figure(
+    `derivation of a 60 s 1080p H.264 clip, default config (${method})`,
+    oursHph,
+    'hours of footage per hour',
+    'ffmpeg -i clip -map 0 -c copy, same run',
+    copyHph,
+    oursHph / copyHph,
+    '≥ 200 h/h and remuxed',
+    method === 'remux' && oursHph >= 200,
+  ),
 ];
-console.log(
-  `\nsealdock media bench — ${path.basename(clip)}, ${duration.toFixed(1)} s, ffmpeg ${await ffmpegVersion(ffmpegPath)}`,
-);
-console.log('median of 2 runs each\n');
-console.log(`${'path'.padEnd(52)} ${'wall s'.padStart(8)} ${'× real time'.padStart(12)} ${'CPU s'.padStart(8)}`);
-for (const [label, xs] of rows) {
-  const w = wall(xs);
+
+if (withTranscode) {
+  const wrapped = [];
+  const raw = [];
+  let args;
+  const forced = { mode: 'transcode', reason: 'bench: the transcode path' };
+  for (let i = 0; i < 2; i++) {
+    const order = i % 2 === 0 ? ['sealdock', 'direct'] : ['direct', 'sealdock'];
+    for (const who of order) {
+      if (who === 'sealdock') {
+        const dir = jobDir(`transcode-${i}`);
+        const r = await seconds(() =>
+          media.derive({ input: clip, output: path.join(dir, 'd.mp4'), probe: probed.probe, plan: forced, tags }),
+        );
+        args = r.value.args;
+        wrapped.push(r.s);
+      } else {
+        raw.push((await seconds(() => run(ffmpegPath, args, jobDir(`transcode-direct-${i}`)))).s);
+      }
+    }
+  }
+  const ratio = median(wrapped) / median(raw);
   console.log(
-    `${label.padEnd(52)} ${w.toFixed(3).padStart(8)} ${(duration / w).toFixed(1).padStart(12)} ${cpu(xs).toFixed(2).padStart(8)}`,
+    `transcode via sealdock ${median(wrapped).toFixed(2)} s, same ffmpeg args directly ${median(raw).toFixed(2)} s`,
+  );
+  figures.push(
+    figure(
+      'transcode 1080p → 720p (veryfast), when one is needed',
+      median(wrapped),
+      's',
+      'the identical ffmpeg command run directly, same run',
+      median(raw),
+      ratio,
+      '≤ 1.05× direct',
+      ratio <= 1.05,
+    ),
   );
 }
-const ratio = wall(wrapped) / wall(raw);
-console.log(
-  `\ntranscode overhead ratio sealdock/direct: ${ratio.toFixed(3)} (target ≤ 1.05) ${ratio <= 1.05 ? 'OK' : 'OVER'}`,
-);
-console.log(`transcode CPU-time ratio sealdock/direct: ${(cpu(wrapped) / cpu(raw)).toFixed(3)} (load-independent)`);
-const list = (xs) => xs.map((x) => `${x.seconds.toFixed(2)} wall/${x.cpu.toFixed(2)} cpu`).join(', ');
-console.log(`transcode runs (s): sealdock ${list(wrapped)}; direct ${list(raw)}`);
-const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-console.log(`load average at end: ${load} (wall figures compare only on an otherwise idle machine)`);
 rmSync(outRoot, { recursive: true, force: true });
+emit('media', figures, { clip: path.basename(clip), durationSeconds: duration, rounds });
 
-function run(cmd, argv, cwd, stdio) {
+function run(cmd, argv, cwd, stdio = 'ignore') {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, argv, { cwd, stdio: ['ignore', stdio, stdio] });
     child.on('error', reject);

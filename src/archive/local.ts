@@ -8,7 +8,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { SealdockError } from '../errors.js';
-import { copyHashFlush, READ_CHUNK } from '../util/durable-copy.js';
+import { copyHashFlush, readFileChunks } from '../util/durable-copy.js';
 import { fsyncPath } from '../util/fsync.js';
 import { sha256File } from '../util/hash.js';
 import { nowIso } from '../util/time.js';
@@ -159,7 +159,7 @@ export class LocalArchive implements ArchiveBackend {
       await fsyncPath(tmp);
       return sha256File(tmp);
     }
-    return copyHashFlush(fs.createReadStream(source.path, { highWaterMark: READ_CHUNK }), tmp, { mode: 0o600 });
+    return copyHashFlush(readFileChunks(source.path), tmp, { mode: 0o600 });
   }
 
   private async rememberPlaced(key: string, target: string, sha256: string): Promise<void> {

@@ -14,7 +14,7 @@ import { describeRejected, parseSidecar } from '../elements/sidecar.js';
 import type { Elements } from '../elements/types.js';
 import { SealdockError } from '../errors.js';
 import { metrics } from '../metrics.js';
-import { readStreamOfFd } from '../util/durable-copy.js';
+import { readFdChunks } from '../util/durable-copy.js';
 import { displayName, exactNameOf } from '../util/file-names.js';
 import { sha256Hex } from '../util/hash.js';
 import { sidecarNameFor } from './sidecar-names.js';
@@ -83,7 +83,7 @@ export class IntakeService {
           `${displayName(c.relPath)} is ${before.size} bytes; the intake limit is ${config.intake.maxFileBytes}`,
         );
       }
-      temp = await spool.receive(readStreamOfFd(fh.fd), config.intake.maxFileBytes);
+      temp = await spool.receive(readFdChunks(fh.fd), config.intake.maxFileBytes);
       // Re-check after copying: a slow (e.g. SMB) copy can pause longer than the quiet period.
       const after = await fh.stat();
       const named = await fsp.lstat(c.absPath).catch(() => null);

@@ -54,7 +54,7 @@ export class Spool {
    * Streams `source` into a temp file, hashing and flushing in the same pass; durable when it
    * returns. Aborts (and removes the temp file) past `maxBytes`.
    */
-  async receive(source: Readable, maxBytes: number): Promise<SpooledTemp> {
+  async receive(source: Readable | AsyncIterable<Buffer>, maxBytes: number): Promise<SpooledTemp> {
     const tmpPath = this.newTempPath();
     const { sha256, size } = await copyHashFlush(source, tmpPath, { maxBytes, mode: 0o600 });
     return { tmpPath, sha256, size };

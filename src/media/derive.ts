@@ -3,12 +3,12 @@
 // "<out>.partial", which is fsynced and renamed only once complete and checked, so a killed run
 // never leaves a half derivative under the final name.
 import { randomBytes } from 'node:crypto';
-import { access, rename, rm, writeFile } from 'node:fs/promises';
+import { access, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SealdockError, errorMessage } from '../errors.js';
 import { fsyncPath } from '../util/fsync.js';
 import { sha256File } from '../util/hash.js';
-import { ffmpegVersion, runFfmpeg, streamHashes } from './ffmpeg.js';
+import { ffmpegVersion, parseStreamHashes, runFfmpeg, streamHashes, streamHashOutputOptions } from './ffmpeg.js';
 import { planDerivative } from './plan.js';
 import type { DerivativePlan, ProbeResult, Provenance, StampTags } from './types.js';
 
@@ -257,6 +257,7 @@ export async function deriveMedia(req: DeriveRequest, cfg: DeriveConfig): Promis
 
   const version = await ffmpegVersion(cfg.ffmpegPath);
   let textFile: string | undefined;
+  let hashFile: string | undefined;
   try {
     let burnIn: { fontFile: string; textFile: string } | undefined;
     if (burn && plan.mode !== 'audio') {
@@ -267,11 +268,21 @@ export async function deriveMedia(req: DeriveRequest, cfg: DeriveConfig): Promis
     }
     const built = buildOutputOptions(req.probe, plan, req.tags, cfg, burnIn);
     await rm(partial, { force: true });
+    // A stream copy also writes the original's per-stream hashes from the same read of the input.
+    const originalHashesName = built.copyMaps ? `${partialName}.streamhash` : undefined;
+    if (originalHashesName) {
+      hashFile = path.join(jobDir, originalHashesName);
+      await rm(hashFile, { force: true });
+    }
     const run = await runFfmpeg({
       ffmpegPath: cfg.ffmpegPath,
       input,
       outputOptions: built.outputOptions,
       output: partialName,
+      extraOutputs:
+        built.copyMaps && originalHashesName
+          ? [{ outputOptions: streamHashOutputOptions(built.copyMaps), output: originalHashesName }]
+          : undefined,
       cwd: jobDir,
       nice: cfg.nice,
       timeoutSeconds: cfg.timeoutSeconds,
@@ -282,13 +293,17 @@ export async function deriveMedia(req: DeriveRequest, cfg: DeriveConfig): Promis
     });
 
     let hashes: Provenance['streamHashes'];
-    if (built.copyMaps) {
+    let digest: { sha256: string; size: number };
+    if (hashFile) {
       const spawnOpts = { timeoutSeconds: cfg.timeoutSeconds, signal: req.signal, nice: cfg.nice };
-      const [original, derivative] = await Promise.all([
-        streamHashes(cfg.ffmpegPath, req.input, built.copyMaps, spawnOpts),
+      // the copy is read back by a separate process while it is flushed and hashed
+      const [original, derivative, written] = await Promise.all([
+        readFile(hashFile, 'utf8').then(parseStreamHashes),
         streamHashes(cfg.ffmpegPath, partial, ['0'], spawnOpts),
+        syncAndHash(partial),
       ]);
       hashes = { original, derivative };
+      digest = written;
       if (!sameStreams(original, derivative)) {
         throw new SealdockError(
           'MEDIA_FAILED',
@@ -299,9 +314,11 @@ export async function deriveMedia(req: DeriveRequest, cfg: DeriveConfig): Promis
           },
         );
       }
+    } else {
+      digest = await syncAndHash(partial);
     }
 
-    const { sha256, size } = await syncAndHash(partial);
+    const { sha256, size } = digest;
     await rename(partial, path.join(jobDir, finalName));
     await fsyncPath(jobDir);
 
@@ -326,6 +343,7 @@ export async function deriveMedia(req: DeriveRequest, cfg: DeriveConfig): Promis
     throw new SealdockError('MEDIA_FAILED', `derivative failed: ${errorMessage(e)}`, undefined, { cause: e });
   } finally {
     if (textFile) await rm(path.join(jobDir, textFile), { force: true });
+    if (hashFile) await rm(hashFile, { force: true });
   }
 }
 

@@ -17,6 +17,8 @@ export interface FfmpegRunOptions {
   inputOptions?: string[];
   outputOptions: string[];
   output: string;
+  /** Further outputs of the same run (one read of the input feeds them all). */
+  extraOutputs?: { outputOptions: string[]; output: string }[];
   /** Working directory; relative input/output paths are resolved against it. */
   cwd?: string;
   /** 0..19, applied with `nice -n`. */
@@ -40,12 +42,14 @@ export interface FfmpegRunResult {
 const DEFAULT_KILL_GRACE_MS = 3000;
 
 /** Builds the argument list fluent-ffmpeg will pass, without running anything. */
-export function ffmpegArgs(opts: Pick<FfmpegRunOptions, 'input' | 'inputOptions' | 'outputOptions' | 'output'>) {
+export function ffmpegArgs(
+  opts: Pick<FfmpegRunOptions, 'input' | 'inputOptions' | 'outputOptions' | 'output' | 'extraOutputs'>,
+) {
   return buildCommand(opts)._getArguments();
 }
 
 function buildCommand(
-  opts: Pick<FfmpegRunOptions, 'input' | 'inputOptions' | 'outputOptions' | 'output' | 'cwd' | 'nice'>,
+  opts: Pick<FfmpegRunOptions, 'input' | 'inputOptions' | 'outputOptions' | 'output' | 'extraOutputs' | 'cwd' | 'nice'>,
 ): ffmpeg.FfmpegCommand {
   const cmd = ffmpeg({ cwd: opts.cwd, niceness: opts.nice ?? 0, stdoutLines: 50 });
   cmd.input(opts.input);
@@ -54,6 +58,10 @@ function buildCommand(
   addOptions(cmd, 'inputOptions', ['-nostdin', '-hide_banner', ...(opts.inputOptions ?? [])]);
   addOptions(cmd, 'outputOptions', opts.outputOptions);
   cmd.output(opts.output);
+  for (const extra of opts.extraOutputs ?? []) {
+    cmd.output(extra.output);
+    addOptions(cmd, 'outputOptions', extra.outputOptions);
+  }
   return cmd;
 }
 
@@ -314,6 +322,19 @@ export async function decodeCheck(
   return { ok: true, frames };
 }
 
+/** Output options that write the per-stream SHA-256 of the mapped streams' packets (stream copy). */
+export function streamHashOutputOptions(maps: string[]): string[] {
+  return [...maps.flatMap((m) => ['-map', m]), '-c', 'copy', '-f', 'streamhash', '-hash', 'sha256'];
+}
+
+/** The `<index>,<type>,SHA256=<hex>` lines of streamhash output. */
+export function parseStreamHashes(text: string): string[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => /^\d+,\w+,SHA256=[0-9a-f]{64}$/.test(l));
+}
+
 /**
  * One `<index>,<type>,SHA256=<hex>` line per stream, over the packets as stored (stream copy).
  * Equal lists prove a remux did not touch picture or sound. `maps` chooses streams (default all).
@@ -324,34 +345,15 @@ export async function streamHashes(
   maps: string[] = ['0'],
   opts: SpawnOptions = {},
 ): Promise<string[]> {
-  const mapArgs = maps.flatMap((m) => ['-map', m]);
   const r = await spawnTool(
     ffmpegPath,
-    [
-      '-nostdin',
-      '-hide_banner',
-      '-v',
-      'error',
-      '-i',
-      file,
-      ...mapArgs,
-      '-c',
-      'copy',
-      '-f',
-      'streamhash',
-      '-hash',
-      'sha256',
-      '-',
-    ],
+    ['-nostdin', '-hide_banner', '-v', 'error', '-i', file, ...streamHashOutputOptions(maps), '-'],
     opts,
   );
   if (r.code !== 0) {
     throw new SealdockError('MEDIA_FAILED', `streamhash of ${file} failed: ${firstLines(r.stderr)}`);
   }
-  return r.stdout
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => /^\d+,\w+,SHA256=[0-9a-f]{64}$/.test(l));
+  return parseStreamHashes(r.stdout);
 }
 
 const versionCache = new Map<string, string>();

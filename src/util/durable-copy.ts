@@ -2,7 +2,8 @@
 // next one is being read, and every FLUSH_EVERY bytes an fdatasync starts in the background (at
 // most one in flight), so the page cache never holds more than a few dozen MiB of our dirty data
 // and the final fsync only has the tail left to write. Measured here: the old end-only fsync of
-// 1 GiB took longer than the copy itself.
+// 1 GiB took longer than the copy itself. Files are read with fs.read into reused buffers (a
+// FileHandle stream was 1.74× slower here).
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { promisify } from 'node:util';
@@ -11,6 +12,7 @@ import { SealdockError } from '../errors.js';
 
 const openFd = promisify(fs.open);
 const writeFd = promisify(fs.write);
+const readFd = promisify(fs.read);
 const fdatasyncFd = promisify(fs.fdatasync);
 const fsyncFd = promisify(fs.fsync);
 const closeFd = promisify(fs.close);
@@ -31,7 +33,7 @@ export interface CopyResult {
  * partial file is removed. Past `maxBytes` it fails with PAYLOAD_TOO_LARGE.
  */
 export async function copyHashFlush(
-  source: Readable,
+  source: Readable | AsyncIterable<Buffer>,
   dest: string,
   opts: { maxBytes?: number; mode?: number } = {},
 ): Promise<CopyResult> {
@@ -49,7 +51,7 @@ export async function copyHashFlush(
     await closeFd(fd);
   };
   try {
-    for await (const chunk of source as AsyncIterable<Buffer>) {
+    for await (const chunk of source) {
       size += chunk.length;
       if (size > maxBytes) {
         throw new SealdockError('PAYLOAD_TOO_LARGE', `file exceeds the intake limit of ${maxBytes} bytes`);
@@ -75,7 +77,7 @@ export async function copyHashFlush(
     await close();
     return { sha256: hash.digest('hex'), size };
   } catch (err) {
-    source.destroy();
+    if ('destroy' in source) source.destroy();
     await flushing;
     await close().catch(() => undefined);
     await fs.promises.rm(dest, { force: true });
@@ -83,7 +85,49 @@ export async function copyHashFlush(
   }
 }
 
-/** A read stream over an open descriptor (not a FileHandle stream: those were 1.74× slower here). */
-export function readStreamOfFd(fd: number): Readable {
-  return fs.createReadStream('', { fd, autoClose: false, start: 0, highWaterMark: READ_CHUNK });
+/**
+ * The bytes of an open file from its start, read ahead into two reused buffers: the next chunk is
+ * read while the caller hashes and writes this one. A chunk is only valid until the caller asks
+ * for the next. Reusing two buffers instead of allocating one per chunk keeps the daemon's memory
+ * flat (with fresh 4 MiB chunks, garbage waiting for the collector added ~75 MB of RSS).
+ */
+export async function* readFdChunks(fd: number, chunkSize = READ_CHUNK): AsyncGenerator<Buffer> {
+  const buffers = [Buffer.allocUnsafe(chunkSize), Buffer.allocUnsafe(chunkSize)];
+  let which = 0;
+  let position = 0;
+  let pending = readFull(fd, buffers[0]!, position);
+  try {
+    for (;;) {
+      const n = await pending;
+      if (n === 0) return;
+      const current = buffers[which]!;
+      position += n;
+      which ^= 1;
+      pending = n < chunkSize ? Promise.resolve(0) : readFull(fd, buffers[which]!, position);
+      yield current.subarray(0, n);
+    }
+  } finally {
+    // never leave a read in flight on a descriptor the caller is about to close
+    await pending.catch(() => undefined);
+  }
+}
+
+async function readFull(fd: number, buffer: Buffer, position: number): Promise<number> {
+  let filled = 0;
+  while (filled < buffer.length) {
+    const { bytesRead } = await readFd(fd, buffer, filled, buffer.length - filled, position + filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return filled;
+}
+
+/** Opens `file` read-only and yields its chunks (see readFdChunks), closing it at the end. */
+export async function* readFileChunks(file: fs.PathLike, chunkSize = READ_CHUNK): AsyncGenerator<Buffer> {
+  const fd = await openFd(file, 'r');
+  try {
+    yield* readFdChunks(fd, chunkSize);
+  } finally {
+    await closeFd(fd);
+  }
 }

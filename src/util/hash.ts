@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
+import type fs from 'node:fs';
+import { readFileChunks } from './durable-copy.js';
 import type { Readable } from 'node:stream';
 
 export function sha256Hex(data: Buffer | string): string {
@@ -17,6 +18,13 @@ export async function sha256Stream(stream: Readable): Promise<{ sha256: string; 
   return { sha256: hash.digest('hex'), size };
 }
 
-export function sha256File(file: string | Buffer): Promise<{ sha256: string; size: number }> {
-  return sha256Stream(fs.createReadStream(file, { highWaterMark: 4 * 1024 * 1024 }));
+/** SHA-256 of a file, read in large reused chunks (see durable-copy.ts). */
+export async function sha256File(file: fs.PathLike): Promise<{ sha256: string; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of readFileChunks(file)) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  return { sha256: hash.digest('hex'), size };
 }
