@@ -136,7 +136,8 @@ beforeAll(async () => {
   };
   fs.writeFileSync(path.join(dev, 'complete.mp4.json'), JSON.stringify(sidecar));
   fs.writeFileSync(path.join(dev, 'complete.mp4'), uniqueClip('console-complete'));
-  const { collector: _c, ...partial } = sidecar;
+  // no collector (so it awaits annotation), no place (the dock's default: unconfirmed)
+  const { collector: _c, place: _p, ...partial } = sidecar;
   fs.writeFileSync(
     path.join(dev, 'awaiting.mp4.json'),
     JSON.stringify({ ...partial, recordedAt: '2026-11-20T08:40:00+08:00', purpose: XSS }),
@@ -217,6 +218,12 @@ describe('web console in headless Chromium', () => {
     await signIn(page, adminToken);
     await page.getByRole('link', { name: '待补录' }).click();
     await page.locator(`[data-item="${ids.annotated}"]`).click();
+    // the place came from the dock's default: shown, and marked unconfirmed
+    const place = page.locator('tr[data-element="place"]');
+    await expect.poll(() => place.innerText()).toContain('东街派出所');
+    expect(await place.innerText()).toContain('未确认');
+    expect(await place.getAttribute('class')).toContain('unconfirmed');
+    await page.getByLabel('采集地点', { exact: true }).fill('东街12号');
     await page.getByLabel('采集时间', { exact: true }).fill('2026-11-20 08:40');
     await page.getByLabel('采集人', { exact: true }).fill('李四');
     await page.getByLabel('警号/编号', { exact: true }).fill('0123');

@@ -12,7 +12,6 @@ import { actorOf } from '../access-log.js';
 import type { ApiDeps } from '../deps.js';
 import { ADMIN } from '../roles.js';
 import { errorResponses, idParams } from '../schemas.js';
-import { consoleTimezone } from './console.js';
 import { archiveProbe } from './health.js';
 
 const loose = { type: 'object', additionalProperties: true } as const;
@@ -52,7 +51,7 @@ export function adminRoutes(app: FastifyInstance, deps: ApiDeps): void {
           files: docks.get(d.id)?.files ?? 0,
           unreleased: docks.get(d.id)?.unreleased ?? 0,
         })),
-        timezone: consoleTimezone(deps.config),
+        timezone: deps.config.timezone,
       };
     },
   );
@@ -72,7 +71,7 @@ export function adminRoutes(app: FastifyInstance, deps: ApiDeps): void {
       },
     },
     async (request) => {
-      const timezone = consoleTimezone(deps.config);
+      const timezone = deps.config.timezone;
       return { timezone, days: deps.repo.reports.dailyActivity(request.query.days, zoneOffsetMinutes(timezone)) };
     },
   );

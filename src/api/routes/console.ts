@@ -80,11 +80,6 @@ export function consoleHeaders(reply: FastifyReply): FastifyReply {
     .header('cross-origin-opener-policy', 'same-origin');
 }
 
-/** The top-level `timezone` (SPEC: default Asia/Shanghai); read loosely until every config carries it. */
-export function consoleTimezone(config: ApiDeps['config']): string {
-  return (config as { timezone?: string | null }).timezone ?? 'Asia/Shanghai';
-}
-
 export function consoleRoutes(app: FastifyInstance, deps: ApiDeps, dir: string = CONSOLE_DIR): void {
   const files = loadConsole(dir);
   if (files.size === 0) deps.log.warn({ dir }, 'web console not built (npm run build): / answers 404');
@@ -108,7 +103,7 @@ export function consoleRoutes(app: FastifyInstance, deps: ApiDeps, dir: string =
       },
     },
     async () => ({
-      timezone: consoleTimezone(deps.config),
+      timezone: deps.config.timezone,
       playbackTicketMinutes: deps.config.api.playbackTicketMinutes,
       version: SEALDOCK_VERSION,
     }),
