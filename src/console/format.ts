@@ -1,6 +1,7 @@
 // Dates in the configured time zone (GET /api/v1/console-config), sizes, and the day boundaries
 // of date inputs, all as plain text.
 import { ref } from 'vue';
+import { zoneOffsetMinutes as zoneOffsetAt } from '../util/time';
 import { lang } from './i18n';
 
 export const timezone = ref('Asia/Shanghai');
@@ -37,21 +38,9 @@ export function formatBytes(n: number | null | undefined): string {
   return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
 }
 
-/** Offset of the configured zone at an instant, in minutes. */
+/** Offset of the configured zone at an instant, in minutes (the daemon's own function). */
 export function zoneOffsetMinutes(at: Date, timeZone: string = timezone.value): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(at);
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  const wall = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-  return Math.round((wall - Math.floor(at.getTime() / 1000) * 1000) / 60_000);
+  return zoneOffsetAt(timeZone, at);
 }
 
 /** `YYYY-MM-DD` (a date input) as the instant that day starts in the configured zone, ISO with offset. */

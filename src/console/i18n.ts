@@ -395,13 +395,5 @@ export function sourceLabel(source: string | null | undefined): string {
   return dictionaries[lang.value].sources[source] ?? source;
 }
 
-export const STATES = [
-  'received',
-  'preserved',
-  'awaiting-annotation',
-  'deriving',
-  'sealed',
-  'archived',
-  'failed',
-  'unplayable',
-] as const;
+// The states, in pipeline order: the daemon's own list (src/pipeline/states.ts is pure).
+export { STATES } from '../pipeline/states';

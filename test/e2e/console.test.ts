@@ -238,6 +238,16 @@ describe('web console in headless Chromium', () => {
       async () => (await apiJson<{ state: string }>(`/api/v1/evidence/${ids.annotated}`)).state === 'archived',
       90_000,
     );
+    // only what was changed became an annotation; the rest keeps its source
+    const sources = (await apiJson<{ elementSources: Record<string, string> }>(`/api/v1/evidence/${ids.annotated}`))
+      .elementSources;
+    expect(sources).toMatchObject({
+      collector: 'annotation',
+      place: 'annotation',
+      recordedAt: 'sidecar', // set back to the sidecar's own value: unchanged, not sent
+      caseNumber: 'sidecar',
+      purpose: 'sidecar',
+    });
   });
 
   it('an auditor searches the case, sees HTML as text, plays, verifies and downloads with a reason', async () => {
