@@ -279,6 +279,16 @@ export class EvidenceRepo {
     return r ? fromRaw(r) : null;
   }
 
+  /** The item whose sidecar, accepted whole, had exactly these bytes (docks check: is a sidecar sealed?). */
+  findByAcceptedSidecarSha256(sha256: string): EvidenceRecord | null {
+    const r = this.db
+      .prepare(
+        `SELECT * FROM evidence WHERE json_extract(sidecar, '$.sha256') = ? AND json_extract(sidecar, '$.problems') IS NULL LIMIT 1`,
+      )
+      .get(sha256) as RawEvidence | undefined;
+    return r ? fromRaw(r) : null;
+  }
+
   /** A new item and the dock file it came from, with its audit row, all or nothing. */
   insertReceived(item: NewEvidence, dockFile: DockFileSeen, actor: string): EvidenceRecord {
     return this.db

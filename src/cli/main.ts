@@ -9,6 +9,7 @@ import { EXIT } from './exit-codes.js';
 import { registerAnnotate } from './commands/annotate.js';
 import { registerAudit } from './commands/audit.js';
 import { registerDevices } from './commands/devices.js';
+import { registerDocks } from './commands/docks.js';
 import { registerSeal } from './commands/seal.js';
 import { registerArchiveAdmin } from './commands/archive-admin.js';
 import { registerExport } from './commands/export.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerEvidenceCommands(program, globals);
   registerAnnotate(program, globals);
   registerDevices(program, globals);
+  registerDocks(program, globals);
   registerAudit(program, globals);
   registerVerify(program, globals);
   registerSeal(program, globals);

@@ -55,6 +55,12 @@ export const HOSTILE_NAMES: { kind: string; name: Buffer }[] = [
   { kind: 'RTL override and mark', name: Buffer.from('evil\u202Egnp.\u200Fmp4.mp4') },
 ];
 
+interface CheckReport {
+  safeToWipe: boolean;
+  verdict: string;
+  entries: { path: string; status: string; reason?: string; safeToWipe: boolean; evidenceId?: string }[];
+}
+
 interface ManifestOriginal {
   fileName: string;
   archiveKey: string;
@@ -155,5 +161,85 @@ describe('any name, any depth, through the dock folder', () => {
     }[];
     const notTaken = audit.filter((a) => a.action === 'dock-file-not-taken').map((a) => a.details.path);
     expect(notTaken.sort()).toEqual(Object.keys(reasons).sort());
+
+    // docks check: what is left is listed with its reason, and the dock is not safe to wipe
+    // (a hidden and a temporary file hold data, a folder beyond the depth limit was not entered).
+    const check = ws.cli(['docks', 'check', '--json']);
+    expect(check.status, check.stderr).toBe(1);
+    const report = JSON.parse(check.stdout) as CheckReport;
+    expect(report.safeToWipe).toBe(false);
+    const byPath = Object.fromEntries(report.entries.map((e) => [e.path, e]));
+    for (const [p, reason] of Object.entries(reasons))
+      expect(byPath[p], p).toMatchObject({ status: 'not-taken', reason });
+    expect(byPath['DEV01/link.mp4']!.safeToWipe).toBe(true);
+    expect(byPath['DEV01/empty.mp4']!.safeToWipe).toBe(true);
+    expect(byPath['DEV01/.hidden.mp4']!.safeToWipe).toBe(false);
+    expect(report.entries.filter((e) => e.status === 'archived' || e.status === 'waiting')).toEqual([]);
   }, 180_000);
+
+  it('docks check: safe to wipe only when every file with content is archived and verified, by hash under any name', async () => {
+    ws = makeWorkspace({}, { release: 'keep' });
+    const dock = Buffer.from(ws.dock);
+    const a = clipAt(p(dock, 'DEV01', GBK));
+    fs.symlinkSync('/etc/passwd', path.join(ws.dock, 'DEV01', 'link.mp4'));
+    fs.writeFileSync(path.join(ws.dock, 'DEV01', 'empty.mp4'), '');
+    daemon = startDaemonProcess(ws);
+    const item = await waitFor('archived', () =>
+      readCatalog(ws!).find((r) => r.sha256 === a && r.state === 'awaiting-annotation'),
+    );
+    await daemon.stop();
+    daemon = undefined;
+    // A copy of the same content under another name is archived too: identity is the hash.
+    fs.copyFileSync(p(dock, 'DEV01', GBK), path.join(ws.dock, 'DEV01', 'copy of it.mp4'));
+
+    let r = ws.cli(['docks', 'check']);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('SAFE TO WIPE');
+    let report = JSON.parse(ws.cli(['docks', 'check', '--json']).stdout) as CheckReport;
+    expect(report.safeToWipe).toBe(true);
+    const archived = report.entries.filter((e) => e.status === 'archived');
+    expect(archived.map((e) => e.path).sort()).toEqual(
+      ['DEV01/\\xD6\\xB4\\xB7\\xA8\\xBC\\xC7\\xC2\\xBC\\xD2\\xC701.mp4', 'DEV01/copy of it.mp4'].sort(),
+    );
+    expect(archived.every((e) => e.evidenceId === item.id)).toBe(true);
+
+    // New footage the daemon has not taken (it is stopped) and a hidden file with data: not safe.
+    clipAt(p(dock, 'DEV02', 'new.mp4'));
+    fs.writeFileSync(path.join(ws.dock, 'DEV02', '.notes'), 'something');
+    r = ws.cli(['docks', 'check']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('NOT SAFE TO WIPE: 2 of');
+    report = JSON.parse(ws.cli(['docks', 'check', '--json']).stdout) as CheckReport;
+    expect(report.entries.filter((e) => !e.safeToWipe).map((e) => [e.path, e.status, e.reason])).toEqual([
+      ['DEV02/.notes', 'not-taken', 'hidden'],
+      ['DEV02/new.mp4', 'waiting', undefined],
+    ]);
+  }, 120_000);
+
+  it('waits for a copy that stalls mid-file (incomplete MP4) and takes only the complete file, once', async () => {
+    ws = makeWorkspace({
+      intake: { quietPeriodMs: 400, pollIntervalMs: 100, scanIntervalMs: 500, stalledGraceMs: 60_000 },
+    });
+    const full = fs.readFileSync(fixture('h264-aac.mp4'));
+    const dest = path.join(ws.dock, 'DEV01', 'stalled.mp4');
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    daemon = startDaemonProcess(ws);
+    const half = Math.floor(full.length / 2);
+    fs.writeFileSync(dest, full.subarray(0, half));
+    // The copy pauses for 7 s, far beyond the 400 ms quiet period: the file is seen incomplete and waits.
+    const waiting = await waitFor('status shows the stalled copy waiting', () => {
+      const s = JSON.parse(ws!.cli(['status', '--json']).stdout) as {
+        daemon: { docks?: { waiting: { path: string; why: string }[] } };
+      };
+      return s.daemon.docks?.waiting.find((w) => w.path === 'DEV01/stalled.mp4');
+    });
+    expect(waiting.why).toMatch(/past the end|no moov/);
+    await new Promise((r) => setTimeout(r, 7000));
+    expect(readCatalog(ws)).toEqual([]);
+    fs.appendFileSync(dest, full.subarray(half));
+    const sha = createHash('sha256').update(full).digest('hex');
+    await waitFor('the complete file taken', () => readCatalog(ws!).find((r) => r.sha256 === sha));
+    await new Promise((r) => setTimeout(r, 1500)); // a few more walks and ticks: still one item
+    expect(readCatalog(ws).map((r) => r.sha256)).toEqual([sha]);
+  }, 120_000);
 });
