@@ -12,6 +12,8 @@ import type { PipelineContext } from './context.js';
 import type { ItemMedia } from './item-elements.js';
 import { revisionChanges } from './revision-changes.js';
 import { SealdockError } from '../errors.js';
+import { pinnedReaderFor } from '../audit/alarms.js';
+import { DAEMON_ACTOR } from '../intake/intake-service.js';
 
 export interface SealedRevision {
   revision: number;
@@ -111,18 +113,13 @@ async function previousRevisionBytes(ctx: PipelineContext, item: EvidenceRecord)
   const previous = item.manifestRev;
   const fromSpool = await ctx.spool.readItemFile(item.id, names(previous).json);
   if (fromSpool && sha256Hex(fromSpool) === item.manifestSha256) return fromSpool;
-  const chunks: Buffer[] = [];
-  for await (const c of (await ctx.archive.read(archiveKeys.manifest(item.id, previous))) as AsyncIterable<Buffer>) {
-    chunks.push(c);
+  // The version we archived and recorded, hash-checked on the way (pinned read, as derive does).
+  const key = archiveKeys.manifest(item.id, previous);
+  const recorded = ctx.repo.archiveObjects.ofItem(item.id).find((o) => o.key === key);
+  if (!recorded || recorded.sha256 !== item.manifestSha256) {
+    throw new SealdockError('VERIFY_FAILED', `${item.id}: manifest revision ${previous} is not recorded as archived`);
   }
-  const bytes = Buffer.concat(chunks);
-  if (sha256Hex(bytes) !== item.manifestSha256) {
-    throw new SealdockError(
-      'VERIFY_FAILED',
-      `${item.id}: manifest revision ${previous} in the archive does not hash to the catalogued SHA-256`,
-    );
-  }
-  return bytes;
+  return pinnedReaderFor(ctx.archive, ctx, DAEMON_ACTOR).readAll(recorded, 'derive');
 }
 
 /** Each element changed since the previous revision, with who, when and why (see revision-changes.ts). */

@@ -174,7 +174,8 @@ export interface SegmentVerifyResult {
   problems: { segment: string; problem: string }[];
 }
 
-async function readAll(archive: ArchiveBackend, key: string): Promise<Buffer | null> {
+/** A whole archived object by key, or null when absent (segments: their seals protect them). */
+export async function readAll(archive: ArchiveBackend, key: string): Promise<Buffer | null> {
   if (!(await archive.head(key))) return null;
   const chunks: Buffer[] = [];
   for await (const c of (await archive.read(key)) as AsyncIterable<Buffer>) chunks.push(c);

@@ -11,6 +11,7 @@ import type { State } from '../pipeline/states.js';
 import { sha256Hex } from '../util/hash.js';
 import type { EvidenceRepo } from '../catalog/evidence-repo.js';
 import { verifyEvidence } from './verify-evidence.js';
+import { readAll } from './audit-segments.js';
 import type { AuditRow } from '../audit/chain.js';
 
 export interface ReindexReport {
@@ -49,13 +50,6 @@ export async function* evidenceIds(archive: ArchiveBackend): AsyncIterable<strin
       yield id;
     }
   }
-}
-
-async function readAll(archive: ArchiveBackend, key: string): Promise<Buffer | null> {
-  if (!(await archive.head(key))) return null;
-  const chunks: Buffer[] = [];
-  for await (const c of (await archive.read(key)) as AsyncIterable<Buffer>) chunks.push(c);
-  return Buffer.concat(chunks);
 }
 
 /**
