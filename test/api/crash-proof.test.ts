@@ -11,7 +11,14 @@ import { pathToFileURL } from 'node:url';
 import { EXIT_CRASH } from '../../src/crash-policy.js';
 import { repoRoot } from '../helpers/fixtures.js';
 import { makeHarness, type Harness } from './harness.js';
-import { CLI, makeWorkspace, startDaemonProcess, type DaemonProcess, type Workspace } from '../helpers/workspace.js';
+import {
+  CLI,
+  freePort,
+  makeWorkspace,
+  startDaemonProcess,
+  type DaemonProcess,
+  type Workspace,
+} from '../helpers/workspace.js';
 
 let ws: Workspace | undefined;
 let daemon: DaemonProcess | undefined;
@@ -24,14 +31,6 @@ afterEach(async () => {
   await h?.close();
   h = undefined;
 });
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 async function untilUp(url: string, d: DaemonProcess): Promise<void> {
   const deadline = Date.now() + 30_000;

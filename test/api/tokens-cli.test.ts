@@ -1,8 +1,13 @@
 // Tokens end to end: `sealdock tokens create/list/revoke` against a real daemon process whose API
 // listens on 127.0.0.1; a revoked token is refused on its very next request.
-import net from 'node:net';
 import { afterEach, expect, it } from 'vitest';
-import { makeWorkspace, startDaemonProcess, type DaemonProcess, type Workspace } from '../helpers/workspace.js';
+import {
+  freePort,
+  makeWorkspace,
+  startDaemonProcess,
+  type DaemonProcess,
+  type Workspace,
+} from '../helpers/workspace.js';
 
 let ws: Workspace | undefined;
 let daemon: DaemonProcess | undefined;
@@ -12,14 +17,6 @@ afterEach(async () => {
   ws?.cleanup();
   ws = undefined;
 });
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 it('create prints the secret once, list never shows it, revoke takes effect at once', async () => {
   const port = await freePort();

@@ -7,7 +7,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +14,7 @@ import { S3Archive } from '../../src/archive/s3.js';
 import { isSealdockError } from '../../src/errors.js';
 import { fixture } from '../helpers/fixtures.js';
 import {
+  freePort,
   makeWorkspace,
   startDaemonProcess,
   waitFor,
@@ -34,14 +34,6 @@ const creds = {
   AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'sealdock-test-secret',
   AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
 };
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 const put = (archive: S3Archive, key: string) => {
   const bytes = randomBytes(1000);

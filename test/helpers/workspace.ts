@@ -2,6 +2,7 @@
 // config file pointing at them, and a real daemon process started from the compiled CLI.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -164,4 +165,13 @@ export function listFiles(root: string): string[] {
   };
   if (fs.existsSync(root)) walk('');
   return out.sort();
+}
+
+/** A TCP port free on 127.0.0.1 right now (for a daemon's API or a test server). */
+export async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return port;
 }
