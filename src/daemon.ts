@@ -74,6 +74,8 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   const seal: SealService = createSealService(sealConfigOf(config), log);
   if (seal.warning) log.warn({ seal: seal.info }, seal.warning);
 
+  // The same trust rules as `sealdock verify`: anchors from config and the development CA only.
+  const verifier = createSealVerifier(sealConfigOf(config));
   const controller = new AbortController();
   const ctx: PipelineContext = {
     config,
@@ -87,6 +89,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     version: SEALDOCK_VERSION,
     signal: controller.signal,
     archiveHealth,
+    verifier,
   };
   const intake = new IntakeService({ repo, spool, config, log });
   const runner = new PipelineRunner(ctx);
@@ -115,8 +118,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         tokens: new TokensRepo(db, repo.audit),
         archive,
         intake,
-        // The same trust rules as `sealdock verify`: anchors from config and the development CA only.
-        verifier: createSealVerifier(sealConfigOf(config)),
+        verifier,
         media,
         archiveHealth,
         log,

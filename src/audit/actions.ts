@@ -23,6 +23,7 @@ export const AUDIT_ACTIONS = [
   'verified',
   'exported',
   'reindexed',
+  'adopted',
   'lock-self-test',
   'retention-extended',
   'legal-hold-set',

@@ -239,6 +239,22 @@ type DockFileSeen = Omit<DockFileRecord, 'id' | 'evidenceId' | 'seenAt' | 'relea
  * The evidence table, and the way into the other tables of the catalog (one repository each).
  * An item's state changes only in `update`, which checks it against the state machine.
  */
+/** An item as the archive's sealed revisions describe it (reindex, adoption). */
+export type RebuiltRecord = Omit<
+  EvidenceRecord,
+  'resumeState' | 'stage' | 'error' | 'attempts' | 'nextAttemptAt' | 'spoolPath' | 'progress' | 'updatedAt'
+>;
+
+/** An archived object found while rebuilding; `hashed` = its bytes were checked. */
+export interface RebuiltObject {
+  key: string;
+  kind: ArchiveObjectRecord['kind'];
+  sha256: string;
+  size: number;
+  hashed: boolean;
+  versionId?: string | undefined;
+}
+
 export class EvidenceRepo {
   readonly audit: AuditLog;
   readonly dockFiles: DockFilesRepo;
@@ -340,21 +356,7 @@ export class EvidenceRepo {
   }
 
   /** An item rebuilt from the archive by `reindex`, with the objects found there. */
-  insertRebuilt(
-    r: Omit<
-      EvidenceRecord,
-      'resumeState' | 'stage' | 'error' | 'attempts' | 'nextAttemptAt' | 'spoolPath' | 'progress' | 'updatedAt'
-    >,
-    objects: {
-      key: string;
-      kind: ArchiveObjectRecord['kind'];
-      sha256: string;
-      size: number;
-      hashed: boolean;
-      versionId?: string | undefined;
-    }[],
-    actor: string,
-  ): void {
+  insertRebuilt(r: RebuiltRecord, objects: RebuiltObject[], actor: string): void {
     this.db
       .transaction(() => {
         this.db
@@ -389,20 +391,7 @@ export class EvidenceRepo {
             r.retainUntil,
             nowIso(),
           );
-        for (const o of objects) {
-          this.archiveObjects.record({
-            key: o.key,
-            evidenceId: r.id,
-            kind: o.kind,
-            sha256: o.sha256,
-            size: o.size,
-            versionId: o.versionId ?? null,
-            backendChecksum: null,
-            retainUntil: r.retainUntil,
-            legalHold: r.legalHold,
-          });
-          if (o.hashed) this.archiveObjects.markVerified(o.key);
-        }
+        this.recordRebuiltObjects(r, objects);
         this.audit.append({
           actor,
           action: 'reindexed',
@@ -411,6 +400,80 @@ export class EvidenceRepo {
         });
       })
       .immediate();
+  }
+
+  /**
+   * Adoption: an item taken here whose objects the archive already holds (a lost catalog, a
+   * fresh data dir, a second site on one bucket). The row takes what the archive's sealed
+   * revisions say, as `reindex` would enter it; its dock files stay, so they are released.
+   * Not a stage outcome: the archive, the system of record, decides the state.
+   */
+  adoptRebuilt(
+    r: RebuiltRecord,
+    objects: RebuiltObject[],
+    actor: string,
+    details: Record<string, unknown>,
+  ): EvidenceRecord {
+    return this.db
+      .transaction(() => {
+        const res = this.db
+          .prepare(
+            `UPDATE evidence SET size = ?, original_name = ?, dock_id = ?, device_id = ?, received_at = ?, state = ?,
+             resume_state = NULL, stage = NULL, error = NULL, attempts = 0, next_attempt_at = NULL, progress = NULL,
+             annotation = ?, sidecar = ?, elements = ?, element_sources = ?, missing = ?, media = ?, derivative = ?,
+             manifest_rev = ?, manifest_sha256 = ?, legal_hold = ?, retain_until = ?, updated_at = ?
+             WHERE id = ? AND sha256 = ?`,
+          )
+          .run(
+            r.size,
+            r.originalName,
+            r.dockId,
+            r.deviceId,
+            r.receivedAt,
+            r.state,
+            JSON.stringify(r.annotation),
+            r.sidecar === null ? null : JSON.stringify(r.sidecar),
+            JSON.stringify(r.elements),
+            JSON.stringify(r.elementSources),
+            JSON.stringify(r.missing),
+            r.media === null ? null : JSON.stringify(r.media),
+            r.derivative === null ? null : JSON.stringify(r.derivative),
+            r.manifestRev,
+            r.manifestSha256,
+            r.legalHold ? 1 : 0,
+            r.retainUntil,
+            nowIso(),
+            r.id,
+            r.sha256,
+          );
+        if (res.changes !== 1) throw new Error(`evidence ${r.id} with that SHA-256 not found`);
+        this.recordRebuiltObjects(r, objects);
+        this.audit.append({
+          actor,
+          action: 'adopted',
+          evidenceId: r.id,
+          details: { state: r.state, manifestRevision: r.manifestRev, objects: objects.length, ...details },
+        });
+        return this.get(r.id)!;
+      })
+      .immediate();
+  }
+
+  private recordRebuiltObjects(r: Pick<RebuiltRecord, 'id' | 'retainUntil' | 'legalHold'>, objects: RebuiltObject[]) {
+    for (const o of objects) {
+      this.archiveObjects.record({
+        key: o.key,
+        evidenceId: r.id,
+        kind: o.kind,
+        sha256: o.sha256,
+        size: o.size,
+        versionId: o.versionId ?? null,
+        backendChecksum: null,
+        retainUntil: r.retainUntil,
+        legalHold: r.legalHold,
+      });
+      if (o.hashed) this.archiveObjects.markVerified(o.key);
+    }
   }
 
   /** The same content docked again: remembered against the existing item, never a second item. */

@@ -7,6 +7,7 @@ import type { Config, DockConfig } from '../config/schema.js';
 import type { Spool } from '../intake/spool.js';
 import type { MediaService } from '../media/index.js';
 import type { SealService } from '../seal/index.js';
+import type { SealVerifier } from '../seal/verifier.js';
 import type { ArchiveHealth } from './archive-health.js';
 
 export interface PipelineContext {
@@ -23,6 +24,8 @@ export interface PipelineContext {
   signal: AbortSignal;
   /** The daemon's archive check: no stage starts while the archive is unreachable (degraded). */
   archiveHealth?: Pick<ArchiveHealth, 'ready' | 'reportUnavailable'> | undefined;
+  /** Trust rules for seals found in the archive (adoption); the same as `sealdock verify`. */
+  verifier?: SealVerifier | undefined;
 }
 
 export function dockOf(config: Config, dockId: string): DockConfig | undefined {

@@ -5,7 +5,9 @@ import path from 'node:path';
 import { archiveKeys, formatRevision } from '../archive/keys.js';
 import { pinnedReaderFor } from '../audit/alarms.js';
 import type { EvidenceRecord } from '../catalog/evidence-repo.js';
-import { SealdockError } from '../errors.js';
+import { SealdockError, errorMessage, isSealdockError } from '../errors.js';
+import { adoptFromArchive } from '../usecases/adopt.js';
+import { applyLateSidecar } from '../usecases/annotate.js';
 import { DAEMON_ACTOR } from '../intake/intake-service.js';
 import type { StampTags } from '../media/types.js';
 import { formatIso6709 } from '../media/index.js';
@@ -146,6 +148,15 @@ async function probeOriginal(ctx: PipelineContext, item: EvidenceRecord): Promis
 /** received → preserved: original + intake manifest archived and verified; no media tool runs. */
 export const preserve: StageHandler = async (ctx, start) => {
   if (!start.spoolPath) throw new SealdockError('INTERNAL', `${start.id} has no spool copy to preserve`);
+  // Nothing of it archived by us, yet the archive has its intake revision: adopt, never rewrite.
+  if (
+    start.manifestRev === 0 &&
+    ctx.repo.archiveObjects.ofItem(start.id).length === 0 &&
+    (await ctx.archive.head(archiveKeys.manifest(start.id, 1)))
+  ) {
+    await adoptInstead(ctx, start, 'the archive already holds its intake revision');
+    return;
+  }
   const item = settleIntakeElements(ctx, start);
   const lock = lockTermsFor(ctx, item);
   await archiveVerified(
@@ -342,7 +353,48 @@ export const archive: StageHandler = async (ctx, item) => {
   await ctx.spool.removeItem(item.id);
 };
 
-export const STAGES: Record<Stage, StageHandler> = { preserve, classify, derive, archive };
+/**
+ * The archive already holds different content under one of the item's keys: another writer (a
+ * second site on the bucket, this site before its catalog was lost) got there first. The
+ * archive's sealed revisions are adopted instead of failing for ever.
+ */
+function adoptingOnConflict(handler: StageHandler): StageHandler {
+  return async (ctx, item) => {
+    try {
+      await handler(ctx, item);
+    } catch (err) {
+      if (!isSealdockError(err, 'ARCHIVE_CONFLICT')) throw err;
+      await adoptInstead(ctx, ctx.repo.get(item.id) ?? item, errorMessage(err));
+    }
+  };
+}
+
+async function adoptInstead(ctx: PipelineContext, item: EvidenceRecord, why: string): Promise<void> {
+  if (!ctx.verifier) throw new SealdockError('ARCHIVE_CONFLICT', `${item.id}: ${why}; no seal verifier to adopt it`);
+  const adopted = await adoptFromArchive(
+    { archive: ctx.archive, verifier: ctx.verifier, repo: ctx.repo, actor: DAEMON_ACTOR },
+    item,
+    why,
+  );
+  // Our own sealed-but-unarchived revision lost the race: never archive it under another number.
+  await ctx.spool.removeItem(item.id);
+  if (adopted.state !== 'preserved') await dropSpoolOriginal(ctx, adopted);
+  ctx.log.info(
+    { evidenceId: item.id, state: adopted.state, revision: adopted.manifestRev, why },
+    'adopted from the archive',
+  );
+  // What this site's sidecar said still counts (as the sidecar source): a difference becomes a new revision.
+  if (item.sidecar?.elements && !adopted.sidecar?.sha256) {
+    applyLateSidecar({ repo: ctx.repo, devices: ctx.devices, config: ctx.config }, item.id, item.sidecar, DAEMON_ACTOR);
+  }
+}
+
+export const STAGES: Record<Stage, StageHandler> = {
+  preserve: adoptingOnConflict(preserve),
+  classify,
+  derive,
+  archive: adoptingOnConflict(archive),
+};
 
 /** Progress for `status`: at most one catalog write a second, and whole percents. */
 function throttledProgress(ctx: PipelineContext, id: string): (percent: number) => void {

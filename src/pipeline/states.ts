@@ -29,6 +29,8 @@ const STAGE_OF: Partial<Record<State, Stage>> = {
  * round again for a newer revision.
  */
 const ALLOWED: Record<Stage, readonly State[]> = {
+  // Adoption (src/usecases/adopt.ts) sets the state the archive's revisions describe directly in
+  // the catalog: it is not a stage outcome and is not listed here.
   preserve: ['preserved'],
   classify: ['awaiting-annotation', 'deriving', 'unplayable'],
   derive: ['sealed'],

@@ -9,7 +9,7 @@ import type { Manifest } from '../seal/manifest.js';
 import { ELEMENT_KEYS, type Elements } from '../elements/types.js';
 import type { State } from '../pipeline/states.js';
 import { sha256Hex } from '../util/hash.js';
-import type { EvidenceRepo } from '../catalog/evidence-repo.js';
+import type { EvidenceRepo, RebuiltObject, RebuiltRecord } from '../catalog/evidence-repo.js';
 import { verifyEvidence } from './verify-evidence.js';
 import { readAll } from './audit-segments.js';
 import type { AuditRow } from '../audit/chain.js';
@@ -130,67 +130,83 @@ export async function reindex(deps: {
       report.alreadyCatalogued++;
       continue;
     }
-    // Seals and chain always; the originals' bytes only when asked (it reads every byte back).
-    const v = await verifyEvidence(
-      { archive: deps.archive, verifier: deps.verifier, reader: deps.reader },
-      id,
-      undefined,
-      {
-        hashObjects: deps.hashObjects ?? false,
-      },
-    );
-    const m = v.latest;
-    // Versions or delete markers someone else added do not stop a rebuild: reads are pinned to
-    // the versions we wrote (recorded below), and `verify` reports the attempt.
-    if (!v.intact || !m) {
-      report.failed.push({
-        id,
-        problems: [
-          ...v.problems,
-          ...v.revisions.flatMap((r) => r.problems.map((p) => `revision ${r.revision}: ${p}`)),
-          ...v.objects.filter((o) => !o.ok).map((o) => `${o.key}: ${o.problem}`),
-        ],
-      });
+    const rebuilt = await rebuildFromArchive(deps, id);
+    if (!rebuilt.ok) {
+      report.failed.push({ id, problems: rebuilt.problems });
       continue;
     }
-    const latestBytes = v.revisionBytes.at(-1)!;
-    const original = v.objectsSeen.find((o) => o.key === m.original.archiveKey);
-    const head = await deps.archive.head(m.original.archiveKey, original?.versionId);
-    const sidecar = elementsFrom(m, 'sidecar');
-    deps.repo.insertRebuilt(
-      {
-        id,
-        sha256: m.original.sha256,
-        size: m.original.size,
-        originalName: m.original.fileName,
-        originalNameExact: m.original.exactName ?? null,
-        originalPath: m.original.dockPath ?? null,
-        originalKey: m.original.archiveKey,
-        dockId: m.original.dockId,
-        deviceId: m.original.deviceId,
-        receivedAt: m.original.receivedAt,
-        state: stateFromManifest(m),
-        annotation: elementsFrom(m, 'annotation'),
-        sidecar: Object.keys(sidecar).length ? { name: '(from manifest)', elements: sidecar } : null,
-        elements: m.elements,
-        elementSources: m.elementSources,
-        missing: m.missingElements,
-        media:
-          m.media === null
-            ? null
-            : 'unplayable' in m.media
-              ? { probe: null, error: m.media.error }
-              : { probe: m.media },
-        derivative: m.derivative ? { ...m.derivative, revision: m.revision } : null,
-        manifestRev: m.revision,
-        manifestSha256: sha256Hex(latestBytes),
-        legalHold: head?.legalHold ?? false,
-        retainUntil: head?.retainUntil?.toISOString() ?? null,
-      },
-      v.objectsSeen,
-      deps.actor,
-    );
+    deps.repo.insertRebuilt(rebuilt.record, rebuilt.objects, deps.actor);
     report.added.push(id);
   }
   return report;
+}
+
+/**
+ * An item as its sealed revisions in the archive describe it, after checking seals and chain
+ * (and, with hashObjects, every byte): what `reindex` enters and what adoption takes over.
+ */
+export async function rebuildFromArchive(
+  deps: {
+    archive: ArchiveBackend;
+    verifier: SealVerifier;
+    hashObjects?: boolean | undefined;
+    reader?: PinnedReader | undefined;
+  },
+  id: string,
+): Promise<{ ok: true; record: RebuiltRecord; objects: RebuiltObject[] } | { ok: false; problems: string[] }> {
+  // Seals and chain always; the originals' bytes only when asked (it reads every byte back).
+  const v = await verifyEvidence(
+    { archive: deps.archive, verifier: deps.verifier, reader: deps.reader },
+    id,
+    undefined,
+    {
+      hashObjects: deps.hashObjects ?? false,
+    },
+  );
+  const m = v.latest;
+  // Versions or delete markers someone else added do not stop a rebuild: reads are pinned to
+  // the versions we wrote (recorded below), and `verify` reports the attempt.
+  if (!v.intact || !m) {
+    return {
+      ok: false,
+      problems: [
+        ...v.problems,
+        ...v.revisions.flatMap((r) => r.problems.map((p) => `revision ${r.revision}: ${p}`)),
+        ...v.objects.filter((o) => !o.ok).map((o) => `${o.key}: ${o.problem}`),
+      ],
+    };
+  }
+  const latestBytes = v.revisionBytes.at(-1)!;
+  const original = v.objectsSeen.find((o) => o.key === m.original.archiveKey);
+  const head = await deps.archive.head(m.original.archiveKey, original?.versionId);
+  const sidecar = elementsFrom(m, 'sidecar');
+  return {
+    ok: true,
+    record: {
+      id,
+      sha256: m.original.sha256,
+      size: m.original.size,
+      originalName: m.original.fileName,
+      originalNameExact: m.original.exactName ?? null,
+      originalPath: m.original.dockPath ?? null,
+      originalKey: m.original.archiveKey,
+      dockId: m.original.dockId,
+      deviceId: m.original.deviceId,
+      receivedAt: m.original.receivedAt,
+      state: stateFromManifest(m),
+      annotation: elementsFrom(m, 'annotation'),
+      sidecar: Object.keys(sidecar).length ? { name: '(from manifest)', elements: sidecar } : null,
+      elements: m.elements,
+      elementSources: m.elementSources,
+      missing: m.missingElements,
+      media:
+        m.media === null ? null : 'unplayable' in m.media ? { probe: null, error: m.media.error } : { probe: m.media },
+      derivative: m.derivative ? { ...m.derivative, revision: m.revision } : null,
+      manifestRev: m.revision,
+      manifestSha256: sha256Hex(latestBytes),
+      legalHold: head?.legalHold ?? false,
+      retainUntil: head?.retainUntil?.toISOString() ?? null,
+    },
+    objects: v.objectsSeen,
+  };
 }
