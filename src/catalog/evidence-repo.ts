@@ -255,6 +255,35 @@ export interface RebuiltObject {
   versionId?: string | undefined;
 }
 
+/** The columns of a rebuilt item, as stored (JSON columns serialised). */
+function rebuiltRow(r: RebuiltRecord): Record<string, string | number | null> {
+  return {
+    id: r.id,
+    sha256: r.sha256,
+    size: r.size,
+    original_name: r.originalName,
+    original_name_exact: jsonOrNull(r.originalNameExact),
+    original_path: jsonOrNull(r.originalPath),
+    original_key: r.originalKey,
+    dock_id: r.dockId,
+    device_id: r.deviceId,
+    received_at: r.receivedAt,
+    state: r.state,
+    annotation: JSON.stringify(r.annotation),
+    sidecar: jsonOrNull(r.sidecar),
+    elements: JSON.stringify(r.elements),
+    element_sources: JSON.stringify(r.elementSources),
+    missing: JSON.stringify(r.missing),
+    media: jsonOrNull(r.media),
+    derivative: jsonOrNull(r.derivative),
+    manifest_rev: r.manifestRev,
+    manifest_sha256: r.manifestSha256,
+    legal_hold: r.legalHold ? 1 : 0,
+    retain_until: r.retainUntil,
+    updated_at: nowIso(),
+  };
+}
+
 export class EvidenceRepo {
   readonly audit: AuditLog;
   readonly dockFiles: DockFilesRepo;
@@ -359,38 +388,14 @@ export class EvidenceRepo {
   insertRebuilt(r: RebuiltRecord, objects: RebuiltObject[], actor: string): void {
     this.db
       .transaction(() => {
+        const row = rebuiltRow(r);
         this.db
           .prepare(
-            `INSERT INTO evidence (id, sha256, size, original_name, original_name_exact, original_path, original_key, dock_id,
-             device_id, received_at, state, annotation, sidecar, elements, element_sources, missing, media, derivative,
-             manifest_rev, manifest_sha256, legal_hold, retain_until, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            `INSERT INTO evidence (${Object.keys(row).join(', ')}) VALUES (${Object.keys(row)
+              .map(() => '?')
+              .join(', ')})`,
           )
-          .run(
-            r.id,
-            r.sha256,
-            r.size,
-            r.originalName,
-            jsonOrNull(r.originalNameExact),
-            jsonOrNull(r.originalPath),
-            r.originalKey,
-            r.dockId,
-            r.deviceId,
-            r.receivedAt,
-            r.state,
-            JSON.stringify(r.annotation),
-            r.sidecar === null ? null : JSON.stringify(r.sidecar),
-            JSON.stringify(r.elements),
-            JSON.stringify(r.elementSources),
-            JSON.stringify(r.missing),
-            r.media === null ? null : JSON.stringify(r.media),
-            r.derivative === null ? null : JSON.stringify(r.derivative),
-            r.manifestRev,
-            r.manifestSha256,
-            r.legalHold ? 1 : 0,
-            r.retainUntil,
-            nowIso(),
-          );
+          .run(...Object.values(row));
         this.recordRebuiltObjects(r, objects);
         this.audit.append({
           actor,
@@ -416,36 +421,15 @@ export class EvidenceRepo {
   ): EvidenceRecord {
     return this.db
       .transaction(() => {
+        const { id, sha256, ...row } = rebuiltRow(r);
         const res = this.db
           .prepare(
-            `UPDATE evidence SET size = ?, original_name = ?, dock_id = ?, device_id = ?, received_at = ?, state = ?,
-             resume_state = NULL, stage = NULL, error = NULL, attempts = 0, next_attempt_at = NULL, progress = NULL,
-             annotation = ?, sidecar = ?, elements = ?, element_sources = ?, missing = ?, media = ?, derivative = ?,
-             manifest_rev = ?, manifest_sha256 = ?, legal_hold = ?, retain_until = ?, updated_at = ?
-             WHERE id = ? AND sha256 = ?`,
+            `UPDATE evidence SET ${Object.keys(row)
+              .map((c) => `${c} = ?`)
+              .join(', ')}, resume_state = NULL, stage = NULL, error = NULL, attempts = 0,
+             next_attempt_at = NULL, progress = NULL WHERE id = ? AND sha256 = ?`,
           )
-          .run(
-            r.size,
-            r.originalName,
-            r.dockId,
-            r.deviceId,
-            r.receivedAt,
-            r.state,
-            JSON.stringify(r.annotation),
-            r.sidecar === null ? null : JSON.stringify(r.sidecar),
-            JSON.stringify(r.elements),
-            JSON.stringify(r.elementSources),
-            JSON.stringify(r.missing),
-            r.media === null ? null : JSON.stringify(r.media),
-            r.derivative === null ? null : JSON.stringify(r.derivative),
-            r.manifestRev,
-            r.manifestSha256,
-            r.legalHold ? 1 : 0,
-            r.retainUntil,
-            nowIso(),
-            r.id,
-            r.sha256,
-          );
+          .run(...Object.values(row), id, sha256);
         if (res.changes !== 1) throw new Error(`evidence ${r.id} with that SHA-256 not found`);
         this.recordRebuiltObjects(r, objects);
         this.audit.append({
