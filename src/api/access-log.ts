@@ -1,7 +1,9 @@
 // The retrieval-supervision record (记录信息调阅监督制度): who read what, when, why and with what
-// result. Rows for successful reads are written BEFORE any data leaves, so a read that could
-// not be recorded does not happen; failures are recorded when the response is sent.
+// result. Rows for successful reads are durable BEFORE any data leaves, so a read that could
+// not be recorded does not happen; failures are recorded when the response is sent. Rows of
+// concurrent requests share one commit (AuditLog.appendDurable: group commit).
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AuditEntry } from '../catalog/audit-repo.js';
 import type { ApiDeps } from './deps.js';
 
 export function actorOf(request: FastifyRequest): string {
@@ -15,9 +17,28 @@ export interface AccessNote {
   [detail: string]: unknown;
 }
 
-export function recordAccess(deps: Pick<ApiDeps, 'repo'>, request: FastifyRequest, note: AccessNote): void {
+/** Durable before it resolves; awaited before any data of the read is sent. */
+export async function recordAccess(
+  deps: Pick<ApiDeps, 'repo'>,
+  request: FastifyRequest,
+  note: AccessNote,
+): Promise<void> {
+  await deps.repo.audit.appendDurable(accessEntry(request, note));
+  request.accessRecorded = true;
+}
+
+/**
+ * The same row, committed in its own transaction before this returns, for callers that cannot
+ * wait on a promise (the archive reader's synchronous beforeFirstByte) or that nobody waits on.
+ */
+export function recordAccessNow(deps: Pick<ApiDeps, 'repo'>, request: FastifyRequest, note: AccessNote): void {
+  deps.repo.audit.append(accessEntry(request, note));
+  request.accessRecorded = true;
+}
+
+function accessEntry(request: FastifyRequest, note: AccessNote): AuditEntry {
   const { what, evidenceId, status, ...rest } = note;
-  deps.repo.audit.append({
+  return {
     actor: actorOf(request),
     action: 'access',
     evidenceId: evidenceId ?? null,
@@ -31,12 +52,16 @@ export function recordAccess(deps: Pick<ApiDeps, 'repo'>, request: FastifyReques
       ...rest,
       status,
     },
-  });
-  request.accessRecorded = true;
+  };
 }
 
-export function recordDenied(deps: Pick<ApiDeps, 'repo'>, request: FastifyRequest, status: number, why: string): void {
-  deps.repo.audit.append({
+export async function recordDenied(
+  deps: Pick<ApiDeps, 'repo'>,
+  request: FastifyRequest,
+  status: number,
+  why: string,
+): Promise<void> {
+  await deps.repo.audit.appendDurable({
     actor: actorOf(request),
     action: 'access-denied',
     evidenceId: null,
@@ -62,7 +87,8 @@ export function recordFailedRead(deps: Pick<ApiDeps, 'repo' | 'log'>) {
     if (!what || request.accessRecorded || !request.principal) return;
     try {
       const params = request.params as Record<string, string> | undefined;
-      recordAccess(deps, request, { what, evidenceId: params?.id ?? null, status: reply.statusCode });
+      // The answer has gone already: nothing waits on this row, so it is written at once.
+      recordAccessNow(deps, request, { what, evidenceId: params?.id ?? null, status: reply.statusCode });
     } catch (err) {
       deps.log.error({ err }, 'could not record a failed read in the audit log');
     }

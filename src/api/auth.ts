@@ -44,12 +44,12 @@ export function enforce(deps: Pick<ApiDeps, 'repo' | 'log'>) {
     if (access === undefined || access === 'public') return;
     if (!request.principal) {
       const why = request.authFailure?.reason ?? 'missing';
-      recordDenied(deps, request, 401, why);
+      await recordDenied(deps, request, 401, why);
       // One message for every failure: which part was wrong is for the audit log, not the caller.
       throw new SealdockError('UNAUTHORIZED', 'a valid bearer token is required (Authorization: Bearer sdk_…)');
     }
     if (!roleAllows(request.principal.role, access)) {
-      recordDenied(deps, request, 403, `role ${request.principal.role} may not call this`);
+      await recordDenied(deps, request, 403, `role ${request.principal.role} may not call this`);
       throw new SealdockError('FORBIDDEN', `a ${request.principal.role} token may not call this endpoint`);
     }
   };

@@ -47,9 +47,24 @@ export interface AuditQuery {
   limit?: number | undefined;
 }
 
+interface Waiting {
+  entry: AuditEntry;
+  resolve(row: AuditRow): void;
+  reject(err: unknown): void;
+}
+
+/** Access rows a custody query must skip: reads are listed apart, page by page (accessOf). */
+const ACCESS = 'access';
+
 export class AuditLog {
   private readonly last;
   private readonly insert;
+  private readonly custodyOf;
+  private readonly accessPage;
+  private waiting: Waiting[] = [];
+  private commitScheduled = false;
+  /** Commits made for appendDurable rows (for tests and the bench: rows per commit). */
+  groupCommits = 0;
 
   constructor(private readonly db: Db) {
     this.last = db.prepare<[], { seq: number; hash: string }>(
@@ -58,28 +73,86 @@ export class AuditLog {
     this.insert = db.prepare(
       'INSERT INTO audit_log (seq, at, actor, action, evidence_id, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
+    // Both read the partial indexes of migration 4, so neither walks an item's other rows.
+    this.custodyOf = db.prepare<[string], RawAuditRow>(
+      `SELECT * FROM audit_log WHERE evidence_id = ? AND action <> '${ACCESS}' ORDER BY seq`,
+    );
+    this.accessPage = db.prepare<[string, number, number], RawAuditRow>(
+      `SELECT * FROM audit_log WHERE evidence_id = ? AND action = '${ACCESS}' AND seq < ? ORDER BY seq DESC LIMIT ?`,
+    );
   }
 
   /** Appends one row. Call inside the caller's transaction so the row commits with the change it records. */
   append(entry: AuditEntry): AuditRow {
+    return this.appendAll([entry])[0]!;
+  }
+
+  private appendAll(entries: readonly AuditEntry[]): AuditRow[] {
     const write = () => {
       const last = this.last.get();
-      const seq = (last?.seq ?? 0) + 1;
-      const prevHash = last?.hash ?? GENESIS_HASH;
-      const row = {
-        seq,
-        at: nowIso(),
-        actor: entry.actor,
-        action: entry.action,
-        evidenceId: entry.evidenceId ?? null,
-        details: entry.details ?? {},
-      };
-      const hash = auditRowHash(prevHash, row);
-      this.insert.run(seq, row.at, row.actor, row.action, row.evidenceId, JSON.stringify(row.details), prevHash, hash);
-      return { ...row, prevHash, hash };
+      let seq = last?.seq ?? 0;
+      let prevHash = last?.hash ?? GENESIS_HASH;
+      const at = nowIso();
+      return entries.map((entry): AuditRow => {
+        seq++;
+        const row = {
+          seq,
+          at,
+          actor: entry.actor,
+          action: entry.action,
+          evidenceId: entry.evidenceId ?? null,
+          details: entry.details ?? {},
+        };
+        const hash = auditRowHash(prevHash, row);
+        this.insert.run(seq, at, row.actor, row.action, row.evidenceId, JSON.stringify(row.details), prevHash, hash);
+        const written = { ...row, prevHash, hash };
+        prevHash = hash;
+        return written;
+      });
     };
     // IMMEDIATE takes the write lock before reading the last hash, so two processes cannot fork the chain.
     return this.db.inTransaction ? write() : this.db.transaction(write).immediate();
+  }
+
+  /**
+   * Appends one row on its own (not part of another change) and resolves once it is durable.
+   * Group commit: every row asked for in the same turn of the event loop is written in one
+   * IMMEDIATE transaction, so concurrent requests share one commit (one WAL fsync under
+   * synchronous=FULL) instead of paying one each. Nobody is answered before the commit returns;
+   * if it fails, every waiting caller gets the error and nothing they wait for happens.
+   */
+  appendDurable(entry: AuditEntry): Promise<AuditRow> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ entry, resolve, reject });
+      if (this.commitScheduled) return;
+      this.commitScheduled = true;
+      setImmediate(() => this.commitWaiting());
+    });
+  }
+
+  private commitWaiting(): void {
+    this.commitScheduled = false;
+    const batch = this.waiting;
+    this.waiting = [];
+    let rows: AuditRow[];
+    try {
+      rows = this.appendAll(batch.map((w) => w.entry));
+      this.groupCommits++;
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+      return;
+    }
+    batch.forEach((w, i) => w.resolve(rows[i]!));
+  }
+
+  /** Everything that happened to the item (every row but reads), oldest first. */
+  custody(evidenceId: string): AuditRow[] {
+    return this.custodyOf.all(evidenceId).map(fromRaw);
+  }
+
+  /** One page of the item's read rows, newest first, older than `beforeSeq` when given. */
+  accessOf(evidenceId: string, page: { beforeSeq?: number | undefined; limit: number }): AuditRow[] {
+    return this.accessPage.all(evidenceId, page.beforeSeq ?? Number.MAX_SAFE_INTEGER, page.limit).map(fromRaw);
   }
 
   list(q: AuditQuery = {}): AuditRow[] {

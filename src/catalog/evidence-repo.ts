@@ -576,43 +576,72 @@ export class EvidenceRepo {
     }
   }
 
+  /**
+   * One keyset page, oldest first. Every filter leads an index that ends in (received_at, id)
+   * (migration 6), so a page reads `limit` index entries whatever the catalog's size.
+   */
   list(f: EvidenceFilter = {}): EvidenceRecord[] {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (f.caseNumber !== undefined) {
-      where.push(`json_extract(elements, '$.caseNumber') = ?`);
-      args.push(f.caseNumber);
-    }
-    if (f.deviceId !== undefined) {
-      where.push('device_id = ?');
-      args.push(f.deviceId);
-    }
-    if (f.state !== undefined) {
-      where.push("(state = ? OR (state = 'failed' AND ? = 'failed'))");
-      args.push(f.state, f.state);
-    }
-    if (f.collector !== undefined) {
-      where.push(`(json_extract(elements, '$.collector.name') = ? OR json_extract(elements, '$.collector.id') = ?)`);
-      args.push(f.collector, f.collector);
-    }
-    if (f.from !== undefined) {
-      where.push('received_at >= ?');
-      args.push(f.from);
-    }
-    if (f.to !== undefined) {
-      where.push('received_at < ?');
-      args.push(f.to);
-    }
-    if (f.after) {
-      where.push('(received_at, id) > (?, ?)');
-      args.push(f.after.receivedAt, f.after.id);
-    }
     const limit = Math.min(Math.max(f.limit ?? 100, 1), 1000);
-    const sql = `SELECT * FROM evidence ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY received_at, id LIMIT ?`;
-    return (this.db.prepare(sql).all(...args, limit) as RawEvidence[]).map(fromRaw);
+    const walks = collectorWalks(f).map((extra) => {
+      const q = pageQuery(f, extra);
+      return (this.db.prepare(q.sql).all(...q.args, limit) as RawEvidence[]).map(fromRaw);
+    });
+    if (walks.length === 1) return walks[0]!;
+    const merged = new Map<string, EvidenceRecord>();
+    for (const e of walks.flat()) merged.set(e.id, e);
+    return [...merged.values()].sort(byKeyset).slice(0, limit);
+  }
+
+  /** The query plan of each walk a listing makes (tests check that every filter is index-driven). */
+  listPlan(f: EvidenceFilter = {}): string[] {
+    return collectorWalks(f).flatMap((extra) => {
+      const q = pageQuery(f, extra);
+      return (this.db.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...q.args, 100) as { detail: string }[]).map(
+        (r) => r.detail,
+      );
+    });
   }
 }
 
 function jsonOrNull(v: unknown): string | null {
   return v === null || v === undefined ? null : JSON.stringify(v);
+}
+
+type Clause = [sql: string, value: unknown];
+
+/**
+ * A collector matches by name or by badge id: two ordered index walks of at most `limit` rows
+ * each, merged in order. An OR of the two would make SQLite collect every match and sort them.
+ */
+function collectorWalks(f: EvidenceFilter): Clause[][] {
+  if (f.collector === undefined) return [[]];
+  return [
+    [["json_extract(elements, '$.collector.name') = ?", f.collector]],
+    [["json_extract(elements, '$.collector.id') = ?", f.collector]],
+  ];
+}
+
+function pageQuery(f: EvidenceFilter, extra: Clause[]): { sql: string; args: unknown[] } {
+  const clauses: Clause[] = [];
+  if (f.caseNumber !== undefined) clauses.push([`json_extract(elements, '$.caseNumber') = ?`, f.caseNumber]);
+  if (f.deviceId !== undefined) clauses.push(['device_id = ?', f.deviceId]);
+  if (f.state !== undefined) clauses.push(['state = ?', f.state]);
+  clauses.push(...extra);
+  if (f.from !== undefined) clauses.push(['received_at >= ?', f.from]);
+  if (f.to !== undefined) clauses.push(['received_at < ?', f.to]);
+  const where = clauses.map(([sql]) => sql);
+  const args = clauses.map(([, value]) => value);
+  if (f.after) {
+    where.push('(received_at, id) > (?, ?)');
+    args.push(f.after.receivedAt, f.after.id);
+  }
+  return {
+    sql: `SELECT * FROM evidence ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY received_at, id LIMIT ?`,
+    args,
+  };
+}
+
+function byKeyset(x: EvidenceRecord, y: EvidenceRecord): number {
+  if (x.receivedAt !== y.receivedAt) return x.receivedAt < y.receivedAt ? -1 : 1;
+  return x.id < y.id ? -1 : x.id > y.id ? 1 : 0;
 }

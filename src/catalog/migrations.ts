@@ -175,4 +175,27 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE dock_files ADD COLUMN rel_path_encoding TEXT NOT NULL DEFAULT 'utf-8';
     `,
   },
+  {
+    version: 6,
+    name: 'an index for every listing filter; custody and access rows apart',
+    // Each listing filter leads an index ending in (received_at, id), the keyset order, so a page
+    // is an index range scan of `limit` rows, never a sort of every match. The collector matches
+    // by name or by id: one index each (EvidenceRepo.list merges the two ordered walks). The
+    // item view reads custody rows without walking its access rows, and access rows page alone.
+    // The yearly report reads only indexes (ReportQueries.year).
+    sql: `
+      CREATE INDEX evidence_device_received ON evidence(device_id, received_at, id);
+      CREATE INDEX evidence_state_received ON evidence(state, received_at, id);
+      CREATE INDEX evidence_received_id_size ON evidence(received_at, id, size);
+      DROP INDEX evidence_received;
+      CREATE INDEX evidence_collector_name ON evidence(json_extract(elements, '$.collector.name'), received_at, id);
+      CREATE INDEX evidence_collector_id ON evidence(json_extract(elements, '$.collector.id'), received_at, id);
+      CREATE INDEX audit_log_custody ON audit_log(evidence_id, seq) WHERE action <> 'access';
+      CREATE INDEX audit_log_access ON audit_log(evidence_id, seq) WHERE action = 'access';
+      CREATE INDEX evidence_dock_received ON evidence(dock_id, received_at);
+      CREATE INDEX evidence_held ON evidence(received_at) WHERE legal_hold = 1;
+      CREATE INDEX evidence_missing ON evidence(received_at, missing) WHERE missing <> '[]';
+      CREATE INDEX audit_log_action_at ON audit_log(action, at);
+    `,
+  },
 ];

@@ -67,7 +67,7 @@ export function actionRoutes(app: FastifyInstance, deps: ApiDeps): void {
         ...v.revisions.flatMap((r) => r.problems),
         ...v.objects.filter((o) => !o.ok).map((o) => `${o.key}: ${o.problem}`),
       ];
-      recordAccess(deps, request, { what: 'verify', evidenceId: id, ok: v.ok, problems, status: 200 });
+      await recordAccess(deps, request, { what: 'verify', evidenceId: id, ok: v.ok, problems, status: 200 });
       const { latest: _latest, ...result } = v;
       return result;
     },

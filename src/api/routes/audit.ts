@@ -69,7 +69,7 @@ export function auditRoutes(app: FastifyInstance, deps: ApiDeps): void {
         limit: q.limit,
       });
       const last = items.at(-1);
-      recordAccess(deps, request, {
+      await recordAccess(deps, request, {
         what: 'audit',
         evidenceId: q.evidenceId ?? null,
         query: q,

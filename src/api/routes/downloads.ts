@@ -10,7 +10,7 @@ import { DAEMON_ACTOR } from '../../intake/intake-service.js';
 import type { ArchiveObjectRecord, EvidenceRecord } from '../../catalog/evidence-repo.js';
 import { SealdockError } from '../../errors.js';
 import { contentTypeOf } from '../../util/content-type.js';
-import { actorOf, recordAccess } from '../access-log.js';
+import { actorOf, recordAccess, recordAccessNow } from '../access-log.js';
 import type { ApiDeps } from '../deps.js';
 import { contentDisposition } from '../disposition.js';
 import { etagMatches, ifRangeAllows, parseRange } from '../range.js';
@@ -137,7 +137,7 @@ export function downloadRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const note = { what: kind, evidenceId: id, key: t.key };
 
       if (etagMatches(request.headers['if-none-match'], etag)) {
-        recordAccess(deps, request, { ...note, status: 304 });
+        await recordAccess(deps, request, { ...note, status: 304 });
         return reply.code(304).send();
       }
       const r = ifRangeAllows(request.headers['if-range'], etag)
@@ -156,7 +156,7 @@ export function downloadRoutes(app: FastifyInstance, deps: ApiDeps): void {
       if (partial) reply.header('content-range', `bytes ${partial.start}-${partial.end}/${t.size}`);
 
       if (request.method === 'HEAD') {
-        recordAccess(deps, request, { ...note, status });
+        await recordAccess(deps, request, { ...note, status });
         return reply.send();
       }
       // The access row is written right before the first byte is released, so a read refused for
@@ -164,8 +164,9 @@ export function downloadRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const stream = await reader.open(t, {
         reader: 'api',
         range: partial,
+        // The reader calls this synchronously: the row is committed (durable) before it returns.
         beforeFirstByte: () =>
-          recordAccess(deps, request, {
+          recordAccessNow(deps, request, {
             ...note,
             ...(t.versionId ? { versionId: t.versionId } : {}),
             status,

@@ -25,13 +25,13 @@ interface ListQuery {
 const utc = (s: string | undefined) => (s === undefined ? undefined : new Date(s).toISOString());
 
 export function evidenceRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  const listPage = (request: FastifyRequest, f: EvidenceFilter, q: ListQuery, what: string) => {
+  const listPage = async (request: FastifyRequest, f: EvidenceFilter, q: ListQuery, what: string) => {
     const rows = deps.repo.list({ ...f, limit: q.limit + 1, after: q.cursor ? decodeCursor(q.cursor) : undefined });
     const items = rows.slice(0, q.limit);
     const last = items.at(-1);
     const nextCursor =
       rows.length > q.limit && last ? encodeCursor({ receivedAt: last.receivedAt, id: last.id }) : null;
-    recordAccess(deps, request, {
+    await recordAccess(deps, request, {
       what,
       query: { ...f, cursor: q.cursor ?? null, limit: q.limit },
       count: items.length,
@@ -116,10 +116,10 @@ export function evidenceRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const { id } = request.params;
       const item = deps.repo.get(id);
       if (!item) throw new SealdockError('NOT_FOUND', `no evidence ${id}`);
-      // Custody is what happened to the evidence; reads of it are listed by GET /audit?evidenceId=.
-      const custody = deps.repo.audit.list({ evidenceId: id, limit: 10_000 }).filter((r) => r.action !== 'access');
-      const body = detail(item, deps.repo.archiveObjects.ofItem(id), custody);
-      recordAccess(deps, request, { what: 'detail', evidenceId: id, status: 200 });
+      // Custody is what happened to the evidence, all of it, however often it was read: reads are
+      // paged apart by GET /evidence/{id}/access. Both come from their own partial index.
+      const body = detail(item, deps.repo.archiveObjects.ofItem(id), deps.repo.audit.custody(id));
+      await recordAccess(deps, request, { what: 'detail', evidenceId: id, status: 200 });
       return body;
     },
   );

@@ -48,7 +48,7 @@ export function playbackRoutes(app: FastifyInstance, deps: ApiDeps, tickets: Pla
         reason,
         ttlMs: deps.config.api.playbackTicketMinutes * 60_000,
       });
-      recordAccess(deps, request, {
+      await recordAccess(deps, request, {
         what: 'playback-ticket',
         evidenceId: id,
         ticket: record.ref,

@@ -125,11 +125,7 @@ export function registerEvidenceCommands(program: Command, globals: () => Global
       try {
         const e = cat.repo.get(id);
         if (!e) throw new SealdockError('NOT_FOUND', `no evidence ${JSON.stringify(id)}`);
-        const view = detail(
-          e,
-          cat.repo.archiveObjects.ofItem(id),
-          cat.repo.audit.list({ evidenceId: id, limit: 10_000 }),
-        );
+        const view = detail(e, cat.repo.archiveObjects.ofItem(id), cat.repo.audit.custody(id));
         if (opts.json) return printJson(view);
         const el = e.elements;
         printLines([
