@@ -2,8 +2,9 @@
 // example and the Prometheus alert rules. Each is checked with the real tool where the machine
 // has one (systemd-analyze, promtool, the config loader); the Dockerfile cannot be built here (no
 // container engine), so its facts are checked statically.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { repoRoot } from '../helpers/fixtures.js';
 import { requireTool } from '../helpers/tools.js';
 import { CLI } from '../helpers/workspace.js';
+import { makeHarness } from '../api/harness.js';
 
 const read = (rel: string) => fs.readFileSync(path.join(repoRoot, rel), 'utf8');
 
@@ -107,7 +109,7 @@ describe('Dockerfile (static: no container engine here)', () => {
     expect(instr('VOLUME').at(-1)).toBe('["/srv/sealdock"]');
   });
 
-  it('listens on every interface, sets the time zone for the process and the app, and checks /healthz with node', () => {
+  it('listens on every interface, sets the time zone for the process and the app, and checks /healthz with node', async () => {
     const env = new Map(
       instr('ENV')
         .join(' ')
@@ -131,6 +133,19 @@ describe('Dockerfile (static: no container engine here)', () => {
       timeout: 10_000,
     });
     expect(r.status).toBe(1);
+    // Against the real API listening on a port, it passes.
+    const h = await makeHarness({ pipeline: false });
+    try {
+      await h.app.listen({ host: '127.0.0.1', port: 0 });
+      const port = String((h.app.server.address() as AddressInfo).port);
+      const ok = await new Promise<number | null>((resolve) => {
+        const child = spawn(process.execPath, script.slice(1), { env: { ...process.env, SEALDOCK_API_PORT: port } });
+        child.on('exit', resolve);
+      });
+      expect(ok).toBe(0);
+    } finally {
+      await h.close();
+    }
   });
 });
 
@@ -154,6 +169,9 @@ describe('production example and alert rules', () => {
     const test = spawnSync(promtool, ['test', 'rules', 'sealdock.rules.test.yaml'], { cwd: dir, encoding: 'utf8' });
     expect(test.status, test.stdout + test.stderr).toBe(0);
     const metricsSource = read('src/metrics.ts');
+    const operations = read('docs/operations.md');
+    for (const [, name] of metricsSource.matchAll(/name: '(sealdock_[a-z_]+)'/g))
+      expect(operations, `add ${name} to the metrics table in docs/operations.md`).toContain(`\`${name}`);
     for (const [, name] of read('config/prometheus/sealdock.rules.yaml').matchAll(/\b(sealdock_[a-z_]+)/g)) {
       const base = name!.replace(/_(bucket|sum|count)$/, '');
       expect(metricsSource, name).toContain(`'${base}'`);
