@@ -174,7 +174,9 @@ describe('preserve phase with a real daemon', () => {
     fs.writeFileSync(`${copy}.json`, JSON.stringify({ caseNumber: '../../etc' }));
     await waitFor('re-dock released (deleted)', () => !fs.existsSync(copy), 60_000);
     expect(readCatalog(ws)).toHaveLength(1);
-    const released = JSON.parse(ws.cli(['audit', 'list', '--json', '--action', 'dock-file-released']).stdout);
+    const released = JSON.parse(
+      ws.cli(['audit', 'list', '--json', '--oldest-first', '--action', 'dock-file-released']).stdout,
+    );
     expect(
       released.map((r: { details: { relPath: string; release: string } }) => [r.details.relPath, r.details.release]),
     ).toEqual([
