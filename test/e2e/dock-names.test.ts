@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixture } from '../helpers/fixtures.js';
@@ -19,6 +20,17 @@ import {
 import { exactNameOf } from '../../src/util/file-names.js';
 
 let ws: Workspace | undefined;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
 let daemon: DaemonProcess | undefined;
 
 afterEach(async () => {
@@ -178,7 +190,10 @@ describe('any name, any depth, through the dock folder', () => {
   }, 180_000);
 
   it('docks check: safe to wipe only when every file with content is archived and verified, by hash under any name', async () => {
-    ws = makeWorkspace({}, { release: 'keep' });
+    const port = await freePort();
+    ws = makeWorkspace({ api: { enabled: true, host: '127.0.0.1', port } }, { release: 'keep' });
+    const token = (JSON.parse(ws.cli(['tokens', 'create', '--role', 'admin', '--json']).stdout) as { token: string })
+      .token;
     const dock = Buffer.from(ws.dock);
     const a = clipAt(p(dock, 'DEV01', GBK));
     fs.symlinkSync('/etc/passwd', path.join(ws.dock, 'DEV01', 'link.mp4'));
@@ -187,6 +202,14 @@ describe('any name, any depth, through the dock folder', () => {
     const item = await waitFor('archived', () =>
       readCatalog(ws!).find((r) => r.sha256 === a && r.state === 'awaiting-annotation'),
     );
+    // /metrics counts what is not taken, one series per dock and reason.
+    const scraped = await waitFor('metrics show the findings', async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+      const text = await res.text();
+      return text.includes('sealdock_dock_files_not_taken{dock="dock1",reason="empty"} 1') ? text : null;
+    });
+    expect(scraped).toContain('sealdock_dock_files_not_taken{dock="dock1",reason="symlink"} 1');
+    expect(scraped).toContain('sealdock_dock_files_not_taken{dock="dock1",reason="fifo"} 0');
     await daemon.stop();
     daemon = undefined;
     // A copy of the same content under another name is archived too: identity is the hash.
