@@ -5,11 +5,11 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixture } from '../helpers/fixtures.js';
 import {
+  freePort,
   makeWorkspace,
   readCatalog,
   startDaemonProcess,
@@ -20,17 +20,6 @@ import {
 import { exactNameOf } from '../../src/util/file-names.js';
 
 let ws: Workspace | undefined;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 let daemon: DaemonProcess | undefined;
 
 afterEach(async () => {
