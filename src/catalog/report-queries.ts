@@ -14,6 +14,12 @@ export interface YearReport {
   byState: { state: string; items: number }[];
   byDock: { dock: string; items: number }[];
   missingElements: { element: string; items: number }[];
+  /**
+   * Elements present only from a default or a guess: a dock default or an mtime time (the
+   * sources unconfirmedElements() treats as guesses; a placeholder place given by a sidecar is
+   * shown per item, not counted here).
+   */
+  unconfirmedElements: { element: string; items: number }[];
   auditActions: { action: string; n: number }[];
 }
 
@@ -73,6 +79,9 @@ export class ReportQueries {
       missingElements: q(
         `SELECT j.value AS element, COUNT(*) AS items FROM evidence INDEXED BY evidence_missing, json_each(evidence.missing) j
           WHERE ${inYear} AND missing <> '[]' GROUP BY j.value ORDER BY j.value`,
+      ),
+      unconfirmedElements: q(
+        `SELECT j.key AS element, COUNT(*) AS items FROM evidence, json_each(evidence.element_sources) j WHERE ${inYear} AND j.value IN ('dock', 'mtime') GROUP BY j.key ORDER BY j.key`,
       ),
       auditActions: q(
         `SELECT action, COUNT(*) AS n FROM audit_log WHERE at >= ? AND at < ? AND action IN ('access', 'access-denied', 'exported', 'verified', 'element-changed', 'legal-hold-set', 'legal-hold-released') GROUP BY action ORDER BY action`,

@@ -119,6 +119,8 @@ describe('elements from the field', () => {
     const intake = manifest(ws, id, '0001');
     expect(intake.elementSources).toMatchObject({ recordedAt: 'mtime', place: 'dock' });
     expect(intake.unconfirmedElements).toEqual(['recordedAt', 'place']);
+    const report = JSON.parse(ws.cli(['report', '--year', String(new Date().getUTCFullYear()), '--json']).stdout);
+    expect(report.unconfirmedElements).toEqual([{ element: 'place', items: 1 }]);
 
     ws.cli(['annotate', id, '--place', '东街12号']);
     await waitFor('archived', () => readCatalog(ws!).find((r) => r.id === id)?.state === 'archived', 90_000);

@@ -40,6 +40,11 @@ export function registerReport(program: Command, globals: () => GlobalOptions): 
         );
         printLines(['']);
         printTable(
+          ['unconfirmed element (default or mtime)', 'items'],
+          report.unconfirmedElements.map((m) => [m.element, m.items]),
+        );
+        printLines(['']);
+        printTable(
           ['audit action', 'count'],
           audit.map((a) => [a.action, a.n]),
         );
