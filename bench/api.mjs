@@ -253,9 +253,11 @@ async function load(url, file, authHeader = auth) {
 
 const lastSeq = () => db.prepare('SELECT MAX(seq) AS s FROM audit_log').get().s;
 const auditedBefore = lastSeq();
+const commitsBefore = repo.audit.groupCommits;
 const bareRun = await load(`http://127.0.0.1:${barePort}/bare/{id}`, idsFile);
 const apiRun = await load(`http://127.0.0.1:${port}/api/v1/evidence/{id}`, idsFile);
 const auditedDuring = lastSeq() - auditedBefore;
+const commitsDuring = repo.audit.groupCommits - commitsBefore;
 const chain = repo.audit.verify();
 const freshRun = await load(`http://127.0.0.1:${port}/api/v1/evidence/{id}`, oneId(freshId));
 const hotRun = await load(`http://127.0.0.1:${port}/api/v1/evidence/{id}`, oneId(hotId));
@@ -379,7 +381,7 @@ for (const [label, r] of [
     `${label.padEnd(22)} ${r.rps.toFixed(0).padStart(7)} ${String(r.p50).padStart(10)} ${String(r.p99).padStart(7)}`,
   );
 console.log(
-  `\naccess rows written during the ${SECONDS} s API run: ${auditedDuring} for ${apiRun.total} answers (every answer audited, durable before it was sent); chain intact: ${chain.ok}`,
+  `\naccess rows written during the ${SECONDS} s API run: ${auditedDuring} for ${apiRun.total} answers (every answer audited, durable before it was sent) in ${commitsDuring} commits (${(auditedDuring / Math.max(commitsDuring, 1)).toFixed(1)} rows per fsync); chain intact: ${chain.ok}`,
 );
 console.log('\npage walk (100 a page)        pages   items   p50 ms  p99 ms');
 for (const [q, w] of Object.entries(walks))
