@@ -18,6 +18,8 @@ export interface DeriveConfig {
   maxHeight: number;
   /** x264 preset (default veryfast). */
   preset: string;
+  /** Niceness of the encoder (transcodes). Stream copies run at normal priority: they are short,
+   *  I/O-bound, and niced they lost 4× to any busy neighbour for no gain. */
   nice: number;
   /** Per ffmpeg run; 0 = no limit. */
   timeoutSeconds: number;
@@ -284,7 +286,7 @@ export async function deriveMedia(req: DeriveRequest, cfg: DeriveConfig): Promis
           ? [{ outputOptions: streamHashOutputOptions(built.copyMaps), output: originalHashesName }]
           : undefined,
       cwd: jobDir,
-      nice: cfg.nice,
+      nice: built.mode === 'transcode' ? cfg.nice : 0,
       timeoutSeconds: cfg.timeoutSeconds,
       killGraceMs: cfg.killGraceMs,
       signal: req.signal,
@@ -295,7 +297,7 @@ export async function deriveMedia(req: DeriveRequest, cfg: DeriveConfig): Promis
     let hashes: Provenance['streamHashes'];
     let digest: { sha256: string; size: number };
     if (hashFile) {
-      const spawnOpts = { timeoutSeconds: cfg.timeoutSeconds, signal: req.signal, nice: cfg.nice };
+      const spawnOpts = { timeoutSeconds: cfg.timeoutSeconds, signal: req.signal };
       // the copy is read back by a separate process while it is flushed and hashed
       const [original, derivative, written] = await Promise.all([
         readFile(hashFile, 'utf8').then(parseStreamHashes),
