@@ -180,7 +180,7 @@ emit('archive', [
     'bare Upload peak RSS, same run',
     Math.max(...results.bare.map((x) => x.maxRssMiB)) * 1.048576,
     Math.max(...results.sealdock.map((x) => x.maxRssMiB)) / Math.max(...results.bare.map((x) => x.maxRssMiB)),
-    '< 200 MB',
-    Math.max(...results.sealdock.map((x) => x.maxRssMiB)) * 1.048576 < 200,
+    'informational (the whole client process, lib-storage buffers included)',
+    null,
   ),
 ]);

@@ -6,6 +6,7 @@
 //   node bench/run-all.mjs --quick                      # small sizes, to prove the scripts work;
 //                                                       # writes bench/out/PERFORMANCE-quick.md
 //   node bench/run-all.mjs --only media,intake [--out FILE]
+//   BENCH_MEDIA_TRANSCODE=1 npm run bench              # adds the transcode-overhead figure
 //
 // The S3 bench needs an S3 server with Object Lock: run-all starts its own MinIO
 // (scripts/s3-server.sh, state in $SEALDOCK_S3_DIR, default /tmp/sealdock-bench-minio) unless
@@ -33,7 +34,8 @@ const BENCHES = [
   {
     name: 'media',
     script: 'media.mjs',
-    args: quick ? [] : ['--transcode'],
+    // the transcode overhead (several minutes of x264) only when asked: BENCH_MEDIA_TRANSCODE=1
+    args: process.env.BENCH_MEDIA_TRANSCODE === '1' ? ['--transcode'] : [],
     env: quick ? { BENCH_CLIP: 'fixtures/generated/h264-aac-1080p.mp4', BENCH_ROUNDS: '2' } : {},
   },
   { name: 'intake', script: 'intake.mjs', args: quick ? ['64,128', '1'] : ['1024,4096', '3'], env: {} },
@@ -142,7 +144,7 @@ const esc = (s) => String(s ?? '').replace(/\|/g, '\\|');
 const lines = [
   '# Performance',
   '',
-  `Written by \`${quick ? 'node bench/run-all.mjs --quick' : 'npm run bench'}\` (bench/run-all.mjs) on ${m.date}.` +
+  `Written by \`${argv.length ? `node bench/run-all.mjs ${argv.map((a) => (path.isAbsolute(a) ? path.relative(root, a) : a)).join(' ')}` : 'npm run bench'}\` on ${m.date}.` +
     (quick ? ' **Quick mode: small sizes, to prove the scripts run; not the figures the targets are about.**' : ''),
   'Every figure is compared with a baseline measured in the same run on the same machine; the ratio is',
   'figure ÷ baseline. Wall-clock figures on a shared machine move with its load: the load average',

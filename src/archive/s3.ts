@@ -471,7 +471,9 @@ export class S3Archive implements ArchiveBackend {
     try {
       const out = await upload.done();
       const composite =
-        parts.length === Math.ceil(size / this.partSize) && parts.every(Boolean) ? compositeOf(parts) : undefined;
+        parts.length === Math.ceil(size / this.partSize) && Array.from(parts).every(Boolean)
+          ? compositeOf(parts)
+          : undefined;
       const got = out.ChecksumSHA256;
       if (got && composite && got !== composite) {
         // The file changed while being sent: the server holds other bytes than we hashed.

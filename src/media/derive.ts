@@ -3,7 +3,7 @@
 // "<out>.partial", which is fsynced and renamed only once complete and checked, so a killed run
 // never leaves a half derivative under the final name.
 import { randomBytes } from 'node:crypto';
-import { access, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SealdockError, errorMessage } from '../errors.js';
 import { fsyncPath } from '../util/fsync.js';
@@ -321,6 +321,9 @@ export async function deriveMedia(req: DeriveRequest, cfg: DeriveConfig): Promis
     }
 
     const { sha256, size } = digest;
+    // Read-only from here on: nothing may change a hashed copy, and the local archive can then
+    // take this very inode (a hard link) instead of copying it.
+    await chmod(partial, 0o444);
     await rename(partial, path.join(jobDir, finalName));
     await fsyncPath(jobDir);
 
