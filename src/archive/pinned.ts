@@ -107,16 +107,9 @@ export class PinnedReader {
     if (this.archive.kind === 'local') return undefined;
     const known = this.resolved.get(obj.key);
     if (known) return known;
-    let oldest: { versionId: string; at: number } | undefined;
-    for await (const v of this.archive.versions(obj.key)) {
-      if (v.key !== obj.key || v.deleteMarker || !v.versionId) continue;
-      const at = v.lastModified?.getTime() ?? 0;
-      // Newest first within a key: on a tie the later one listed is the older.
-      if (!oldest || at <= oldest.at) oldest = { versionId: v.versionId, at };
-    }
-    if (!oldest) return undefined;
-    this.resolved.set(obj.key, oldest.versionId);
-    return oldest.versionId;
+    const first = (await firstVersion(this.archive, obj.key))?.versionId;
+    if (first) this.resolved.set(obj.key, first);
+    return first;
   }
 
   private alarm(
@@ -323,4 +316,32 @@ export class PinnedReader {
     });
     return out;
   }
+}
+
+/**
+ * The first version written under a key (our writes are write-once), whole, or null when there is
+ * none: for objects the catalog keeps no digest of (audit segments, whose seals prove them), so
+ * that an overwrite or a delete marker on the key changes nothing that is read.
+ */
+export async function readFirstVersion(archive: ArchiveBackend, key: string): Promise<Buffer | null> {
+  const first = await firstVersion(archive, key);
+  if (!first) return null;
+  const chunks: Buffer[] = [];
+  for await (const c of await archive.read(key, undefined, first.versionId)) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** The oldest stored version of exactly this key (not a delete marker), or null. */
+async function firstVersion(
+  archive: ArchiveBackend,
+  key: string,
+): Promise<{ versionId?: string | undefined; at: number } | null> {
+  let first: { versionId?: string | undefined; at: number } | null = null;
+  for await (const v of archive.versions(key)) {
+    if (v.key !== key || v.deleteMarker) continue;
+    const at = v.lastModified?.getTime() ?? 0;
+    // Newest first within a key: on a tie the later one listed is the older.
+    if (!first || at <= first.at) first = { versionId: v.versionId, at };
+  }
+  return first;
 }

@@ -3,6 +3,7 @@
 // no longer be covered up by recomputing the chain: the archived segment and its seal disagree.
 import type { Logger } from 'pino';
 import type { ArchiveBackend } from '../archive/archive.js';
+import { readFirstVersion } from '../archive/pinned.js';
 import { archiveKeys } from '../archive/keys.js';
 import { retainUntil } from '../archive/retention.js';
 import type { AuditLog } from '../catalog/audit-repo.js';
@@ -174,12 +175,13 @@ export interface SegmentVerifyResult {
   problems: { segment: string; problem: string }[];
 }
 
-/** A whole archived object by key, or null when absent (segments: their seals protect them). */
+/**
+ * A whole archived object by key, or null when absent (segments: their seals protect them). Read
+ * at the first version written (pinned, like every archive read), so a version or a delete marker
+ * someone adds on top of a segment's key changes nothing here.
+ */
 export async function readAll(archive: ArchiveBackend, key: string): Promise<Buffer | null> {
-  if (!(await archive.head(key))) return null;
-  const chunks: Buffer[] = [];
-  for await (const c of (await archive.read(key)) as AsyncIterable<Buffer>) chunks.push(c);
-  return Buffer.concat(chunks);
+  return readFirstVersion(archive, key);
 }
 
 /**

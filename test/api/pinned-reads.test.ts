@@ -19,7 +19,9 @@ import {
 } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { archiveKeys } from '../../src/archive/keys.js';
 import type { EvidenceRecord } from '../../src/catalog/evidence-repo.js';
+import { verifyAuditSegments, writeAuditSegments } from '../../src/usecases/audit-segments.js';
 import { CLI } from '../helpers/workspace.js';
 import { makeS3Archive, s3Bucket, s3Endpoint, warnIfSkipped } from '../archive/s3-env.js';
 import { COMPLETE_SIDECAR, makeHarness, uniqueClip, type Harness } from './harness.js';
@@ -270,6 +272,29 @@ describe.skipIf(!s3Endpoint)('S3: an overwrite and a delete marker with a plain 
     const tamper = auditRows(h, 'tamper-detected', item.id);
     expect(tamper).toHaveLength(1);
     expect(JSON.stringify(tamper[0]!.details)).toContain(overwrite.VersionId!);
+  });
+
+  it('audit segments are read at the version written: an overwrite and a delete marker change nothing in audit verify', async () => {
+    const written = await writeAuditSegments({
+      repo: h.repo,
+      archive: h.archive,
+      seal: h.seal,
+      retentionDays: 183,
+    });
+    expect(written.length).toBeGreaterThan(0);
+    const key = archiveKeys.auditSegment(written[0]!.name);
+    await raw.send(
+      new PutObjectCommand({ Bucket: s3Bucket, Key: key, Body: Buffer.from('{}\n'), ChecksumAlgorithm: 'SHA256' }),
+    );
+    await raw.send(new DeleteObjectCommand({ Bucket: s3Bucket, Key: archiveKeys.auditSignature(written[0]!.name) }));
+    const check = await verifyAuditSegments({
+      audit: h.repo.audit,
+      segments: h.repo.auditSegments,
+      archive: h.archive,
+      verifier: h.deps.verifier,
+    });
+    expect(check.problems).toEqual([]);
+    expect(check.ok).toBe(true);
   });
 
   it('a catalog pointed at the forged version: the read is refused with an alarm, never the forged bytes', async () => {
