@@ -2,6 +2,7 @@
 // intake and backlog per day, and each dock's last intake (GET /api/v1/activity, /status). They
 // read evidence, dock_files and audit_log together, so they live here rather than in one table's
 // repository.
+import { ELEMENT_KEYS } from '../elements/types.js';
 import type { Db } from './db.js';
 
 export interface YearReport {
@@ -80,9 +81,21 @@ export class ReportQueries {
         `SELECT j.value AS element, COUNT(*) AS items FROM evidence INDEXED BY evidence_missing, json_each(evidence.missing) j
           WHERE ${inYear} AND missing <> '[]' GROUP BY j.value ORDER BY j.value`,
       ),
-      unconfirmedElements: q(
-        `SELECT j.key AS element, COUNT(*) AS items FROM evidence, json_each(evidence.element_sources) j WHERE ${inYear} AND j.value IN ('dock', 'mtime') GROUP BY j.key ORDER BY j.key`,
-      ),
+      // One index per element on its source (migration 7): json_each over every row took seconds at 1M.
+      unconfirmedElements: [...ELEMENT_KEYS]
+        .sort()
+        .map((element) => ({
+          element,
+          items: (
+            this.db
+              .prepare(
+                `SELECT COUNT(*) AS n FROM evidence INDEXED BY evidence_source_${element}
+                  WHERE json_extract(element_sources, '$.${element}') IN ('dock', 'mtime') AND ${inYear}`,
+              )
+              .get(from, to) as { n: number }
+          ).n,
+        }))
+        .filter((u) => u.items > 0),
       auditActions: q(
         `SELECT action, COUNT(*) AS n FROM audit_log WHERE at >= ? AND at < ? AND action IN ('access', 'access-denied', 'exported', 'verified', 'element-changed', 'legal-hold-set', 'legal-hold-released') GROUP BY action ORDER BY action`,
       ),

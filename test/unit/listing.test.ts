@@ -29,7 +29,7 @@ function catalogWith(n: number): EvidenceRepo {
         deviceId: null,
         sidecar: null,
         elements: { collector, caseNumber: `A-${i % 2}` },
-        elementSources: {},
+        elementSources: i % 4 === 1 ? { place: 'dock', recordedAt: 'mtime' } : { place: 'sidecar' },
         missing: i % 5 === 0 ? ['place'] : [],
         spoolPath: `/spool/${sha}`,
       },
@@ -106,6 +106,10 @@ describe('yearly report', () => {
     expect(report.byMonth).toEqual([{ month: new Date().toISOString().slice(0, 7), items: 40, bytes: 40 }]);
     expect(report.legalHolds).toBe(0);
     expect(report.missingElements).toEqual([{ element: 'place', items: 8 }]);
+    expect(report.unconfirmedElements).toEqual([
+      { element: 'place', items: 10 },
+      { element: 'recordedAt', items: 10 },
+    ]);
     expect(repo.reports.year(year - 1).items).toBe(0);
   });
 });
