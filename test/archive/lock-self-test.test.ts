@@ -161,7 +161,12 @@ describe.skipIf(!motoAvailable)('a store that accepts lock headers and does not 
       });
       expect(failed.failed[0]!.error).toMatch(/self-test failed/);
       expect(failed.alarms.latest.map((a) => a.action)).toContain('lock-self-test-failed');
-      expect(ws.cli(['status']).stdout).toMatch(/NOT ARCHIVING: the Object Lock self-test failed/);
+      // The status file is rewritten every 2 s: wait for the one written after the self-test.
+      const human = await waitFor('status to say it is not archiving', () => {
+        const out = ws.cli(['status']).stdout;
+        return /NOT ARCHIVING/.test(out) ? out : null;
+      });
+      expect(human).toMatch(/NOT ARCHIVING: the Object Lock self-test failed/);
       const audit = JSON.parse(ws.cli(['audit', 'list', '--action', 'lock-self-test-failed', '--json']).stdout) as {
         details: { problem: string; steps: string[] };
       }[];

@@ -133,7 +133,7 @@ describe('archive backends under the daemon', () => {
       const keys: string[] = detail.archive.map((o: { key: string }) => o.key);
       expect(keys).toEqual(
         expect.arrayContaining([
-          expect.stringMatching(/original\/DEV01_20261120081500_0001\.MP4$/),
+          expect.stringMatching(/original\/DEV01_20261120081500_0001-[0-9a-f]{8}\.MP4$/),
           expect.stringMatching(/derivative\/0002\.mp4$/),
           expect.stringMatching(/manifest\/0002\.json\.p7s$/),
         ]),
