@@ -9,12 +9,14 @@ import { sealConfigOf } from '../../config/adapters.js';
 import { SealdockError } from '../../errors.js';
 import { createSealVerifier } from '../../seal/verifier.js';
 import { cliActor, cliConfig, openCatalogFor, whenFlag, type GlobalOptions } from '../context.js';
+import { sealAuditTailUnlessDaemonRuns } from '../audit-tail.js';
 import { EXIT_VERIFY_FAILED } from '../exit-codes.js';
 import { printJson, printLines } from '../output.js';
 
+/** `sealTail`: the command's audit rows are sealed before it returns when no daemon runs (cli/audit-tail.ts). */
 async function withArchive<T>(
   globals: () => GlobalOptions,
-  opts: { mustExist?: boolean },
+  opts: { mustExist?: boolean; sealTail?: boolean },
   fn: (d: {
     archive: Awaited<ReturnType<typeof createArchive>>;
     cat: ReturnType<typeof openCatalogFor>;
@@ -25,7 +27,9 @@ async function withArchive<T>(
   const cat = openCatalogFor(config, opts);
   const archive = await createArchive(config);
   try {
-    return await fn({ archive, cat, config });
+    const result = await fn({ archive, cat, config });
+    if (opts.sealTail) await sealAuditTailUnlessDaemonRuns(config, cat, archive);
+    return result;
   } finally {
     await archive.close();
     cat.close();
@@ -47,7 +51,7 @@ export function registerArchiveAdmin(program: Command, globals: () => GlobalOpti
       .option('--reason <text>', 'why, for the audit log')
       .option('--json', 'machine-readable output')
       .action((id: string, o: { reason?: string; json?: boolean }) =>
-        withArchive(globals, {}, async ({ archive, cat }) => {
+        withArchive(globals, { sealTail: true }, async ({ archive, cat }) => {
           const r = await setItemLegalHold({ archive, repo: cat.repo }, id, on, cliActor(), o.reason);
           if (o.json) printJson({ id, legalHold: on, ...r });
           else printLines([`${id}: legal hold ${on ? 'set' : 'released'} on ${r.objects} object(s)`]);
@@ -69,7 +73,7 @@ export function registerArchiveAdmin(program: Command, globals: () => GlobalOpti
       const until = whenFlag(config, '--until', o.until, { bound: 'end', span: 'future' });
       if (until.getTime() <= Date.now())
         throw new SealdockError('USAGE', `--until: ${until.toISOString()} is already past`);
-      return withArchive(globals, {}, async ({ archive, cat }) => {
+      return withArchive(globals, { sealTail: true }, async ({ archive, cat }) => {
         const r = await extendItemRetention({ archive, repo: cat.repo }, id, until, cliActor(), o.reason);
         if (o.json) printJson({ id, ...r });
         else printLines([`${id}: ${r.objects} object(s) retained until ${r.retainUntil}`]);

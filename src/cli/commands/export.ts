@@ -23,8 +23,8 @@ import { devSealFiles } from '../../seal/dev-seal.js';
 import { createSealService, parseManifest, type SealService } from '../../seal/index.js';
 import { archiveKeys } from '../../archive/keys.js';
 import type { Config } from '../../config/schema.js';
-import { segmentLine, writeAuditSegments } from '../../usecases/audit-segments.js';
-import { acquireDataDirLock } from '../../util/data-dir-lock.js';
+import { segmentLine } from '../../usecases/audit-segments.js';
+import { ensureAuditSealed } from '../audit-tail.js';
 import { sha256Hex } from '../../util/hash.js';
 import { SEALDOCK_VERSION } from '../../util/version.js';
 import { nowIso } from '../../util/time.js';
@@ -122,45 +122,6 @@ function writeCas(dir: string, files: string[]): number {
     fs.writeFileSync(path.join(dir, `${String(seen.size).padStart(2, '0')}.pem`), `${pem}\n`, { mode: 0o444 });
   }
   return seen.size;
-}
-
-/**
- * Every audit row of the export's items must be inside a sealed segment before it ships. With no
- * daemon on this data dir the export seals the tail itself; with one, it waits for the daemon's
- * next sealing (at most audit.sealIntervalMs away).
- */
-async function ensureAuditSealed(
-  config: Config,
-  cat: CatalogHandle,
-  archive: ArchiveBackend,
-  seal: SealService,
-  upToSeq: number,
-): Promise<void> {
-  if (cat.repo.auditSegments.lastSealedSeq() >= upToSeq) return;
-  let lock: Awaited<ReturnType<typeof acquireDataDirLock>> | undefined;
-  try {
-    lock = await acquireDataDirLock(config.dataDir);
-  } catch {
-    lock = undefined; // the daemon runs: it seals
-  }
-  if (lock) {
-    try {
-      await writeAuditSegments({ repo: cat.repo, archive, seal, retentionDays: config.archive.retention.days });
-    } finally {
-      await lock.release();
-    }
-    return;
-  }
-  const deadline = Date.now() + config.audit.sealIntervalMs + 30_000;
-  while (cat.repo.auditSegments.lastSealedSeq() < upToSeq) {
-    if (Date.now() > deadline) {
-      throw new SealdockError(
-        'CONFLICT',
-        'the running daemon has not sealed the audit rows of these items yet: check its log, then export again',
-      );
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
 }
 
 export function registerExport(program: Command, globals: () => GlobalOptions): void {
