@@ -167,7 +167,9 @@ describe.skipIf(!motoAvailable)('a store that accepts lock headers and does not 
         const out = ws.cli(['status']).stdout;
         return /NOT ARCHIVING: the Object Lock self-test failed/.test(out) ? out : null;
       });
-      expect(human).toMatch(/^NOT ARCHIVING: the Object Lock self-test failed at \S+: the store let a COMPLIANCE retention be shortened/m);
+      expect(human).toMatch(
+        /^NOT ARCHIVING: the Object Lock self-test failed at \S+: the store let a COMPLIANCE retention be shortened/m,
+      );
       const audit = JSON.parse(ws.cli(['audit', 'list', '--action', 'lock-self-test-failed', '--json']).stdout) as {
         details: { problem: string; steps: string[] };
       }[];
