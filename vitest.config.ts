@@ -8,6 +8,7 @@ export default defineConfig({
     // Real ffmpeg, real daemons and a real S3 server share two cores: keep parallelism modest.
     maxWorkers: 2,
     globalSetup: ['test/global-setup.ts'],
+    setupFiles: ['test/helpers/teardown.ts'],
     reporters: ['default', './test/summary-reporter.ts'],
   },
 });

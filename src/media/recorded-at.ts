@@ -2,6 +2,7 @@
 // name, else from the file's mtime; corrected by the device clock offset when known. Every output
 // time carries its UTC offset in the chosen IANA zone. Pure: the caller passes mtime and zone.
 import { SealdockError } from '../errors.js';
+import { zoneFormatter, zoneOffsetMinutes } from '../util/time.js';
 
 export interface FileNamePattern {
   name: string;
@@ -218,60 +219,29 @@ export function parseMediaTime(text: string, localZone?: string): number | undef
   return t >= EARLIEST_PLAUSIBLE ? t : undefined;
 }
 
-const dtfCache = new Map<string, Intl.DateTimeFormat>();
-
-function dtf(timeZone: string): Intl.DateTimeFormat {
-  let f = dtfCache.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    dtfCache.set(timeZone, f);
-  }
-  return f;
-}
-
-/** Minutes east of UTC of `timeZone` at instant `ms`. */
-export function zoneOffsetMinutes(ms: number, timeZone: string): number {
-  const whole = Math.floor(ms / 1000) * 1000;
-  const p: Record<string, number> = {};
-  for (const part of dtf(timeZone).formatToParts(new Date(whole))) {
-    if (part.type !== 'literal') p[part.type] = Number(part.value);
-  }
-  const asUtc = Date.UTC(p.year ?? 0, (p.month ?? 1) - 1, p.day ?? 1, p.hour ?? 0, p.minute ?? 0, p.second ?? 0);
-  return Math.round((asUtc - whole) / 60_000);
-}
-
 /**
  * Wall-clock time in `timeZone` → instant. In a DST gap the later offset wins; in an overlap the
  * first (earlier) occurrence.
  */
 export function localToInstant(p: WallClock, timeZone: string): number {
   const wall = Date.UTC(p.Y, p.M - 1, p.D, p.h, p.m, p.s);
-  const first = zoneOffsetMinutes(wall, timeZone);
+  const first = zoneOffsetMinutes(timeZone, wall);
   let t = wall - first * 60_000;
-  const second = zoneOffsetMinutes(t, timeZone);
+  const second = zoneOffsetMinutes(timeZone, t);
   if (second !== first) {
     const t2 = wall - second * 60_000;
     // keep the candidate that reads back as the same wall clock, if any
-    t = zoneOffsetMinutes(t2, timeZone) === second ? t2 : t;
+    t = zoneOffsetMinutes(timeZone, t2) === second ? t2 : t;
   }
   // overlap (e.g. 01:30 twice): prefer the earlier instant
   const earlier = t - 60 * 60_000;
-  if (wall - zoneOffsetMinutes(earlier, timeZone) * 60_000 === earlier) t = earlier;
+  if (wall - zoneOffsetMinutes(timeZone, earlier) * 60_000 === earlier) t = earlier;
   return t;
 }
 
 /** "2026-11-20T08:15:00+08:00" (milliseconds only when present). */
 export function formatWithOffset(ms: number, timeZone: string): string {
-  const off = zoneOffsetMinutes(ms, timeZone);
+  const off = zoneOffsetMinutes(timeZone, ms);
   const d = new Date(ms + off * 60_000);
   const frac = d.getUTCMilliseconds() ? `.${pad(d.getUTCMilliseconds(), 3)}` : '';
   const sign = off < 0 ? '-' : '+';
@@ -289,7 +259,7 @@ export function hostTimeZone(): string {
 
 function assertZone(timeZone: string): void {
   try {
-    dtf(timeZone);
+    zoneFormatter(timeZone);
   } catch (e) {
     throw new SealdockError('BAD_INPUT', `unknown time zone "${timeZone}"`, undefined, { cause: e });
   }

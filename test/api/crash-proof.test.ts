@@ -24,10 +24,6 @@ let ws: Workspace | undefined;
 let daemon: DaemonProcess | undefined;
 let h: Harness | undefined;
 afterEach(async () => {
-  if (daemon) await daemon.stop();
-  daemon = undefined;
-  ws?.cleanup();
-  ws = undefined;
   await h?.close();
   h = undefined;
 });

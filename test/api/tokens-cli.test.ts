@@ -1,6 +1,6 @@
 // Tokens end to end: `sealdock tokens create/list/revoke` against a real daemon process whose API
 // listens on 127.0.0.1; a revoked token is refused on its very next request.
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
   freePort,
   makeWorkspace,
@@ -11,13 +11,6 @@ import {
 
 let ws: Workspace | undefined;
 let daemon: DaemonProcess | undefined;
-afterEach(async () => {
-  if (daemon) await daemon.stop();
-  daemon = undefined;
-  ws?.cleanup();
-  ws = undefined;
-});
-
 it('create prints the secret once, list never shows it, revoke takes effect at once', async () => {
   const port = await freePort();
   ws = makeWorkspace({ api: { enabled: true, host: '127.0.0.1', port } });

@@ -4,27 +4,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CreateBucketCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { uniqueClipBytes } from '../helpers/clips.js';
-import {
-  makeWorkspace,
-  readCatalog,
-  startDaemonProcess,
-  waitFor,
-  type DaemonProcess,
-  type Workspace,
-} from '../helpers/workspace.js';
+import { makeWorkspace, readCatalog, startDaemonProcess, waitFor, type Workspace } from '../helpers/workspace.js';
 
 const endpoint = process.env.SEALDOCK_TEST_S3_ENDPOINT;
 if (!endpoint) console.warn('!!!! SKIPPED the two-site test in test/e2e/adopt.test.ts: no S3 server');
-
-const workspaces: Workspace[] = [];
-const daemons: DaemonProcess[] = [];
-
-afterEach(async () => {
-  for (const d of daemons.splice(0)) await d.stop().catch(() => undefined);
-  for (const w of workspaces.splice(0)) w.cleanup();
-});
 
 const COMPLETE = { caseNumber: 'A/2026/17', collector: '张三', purpose: '证明现场情况' };
 const audit = (w: Workspace, action: string) =>
@@ -41,21 +26,17 @@ function dock(w: Workspace, name: string, bytes: Buffer): string {
 describe('adopting what the archive already holds', () => {
   it('a catalog lost and the file docked again: one adopted item, released, verified', async () => {
     const ws = makeWorkspace();
-    workspaces.push(ws);
     let daemon = startDaemonProcess(ws);
-    daemons.push(daemon);
     const bytes = uniqueClipBytes('lost catalog');
     const file = dock(ws, 'DEV01_20261120081500_0001.MP4', bytes);
     const first = await waitFor('archived', () => readCatalog(ws).find((r) => r.state === 'archived'), 90_000);
     await waitFor('released', () => !fs.existsSync(file));
     await daemon.stop();
-    daemons.splice(0);
 
     // The catalog is gone (the seal, like a real installation's, is configured apart from it).
     for (const f of fs.readdirSync(ws.dataDir)) if (f.startsWith('catalog.sqlite')) fs.rmSync(path.join(ws.dataDir, f));
     const again = dock(ws, 'DEV01_20261120081500_0001.MP4', bytes);
     daemon = startDaemonProcess(ws);
-    daemons.push(daemon);
     const adopted = await waitFor(
       'adopted',
       () => readCatalog(ws).find((r) => r.id === first.id && r.state === 'archived'),
@@ -85,19 +66,17 @@ describe('adopting what the archive already holds', () => {
       const bucket = `sealdock-adopt-${Date.now().toString(36)}`;
       const s3 = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true });
       await s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true }));
-      const site = () => {
-        const w = makeWorkspace({
+      const site = () =>
+        makeWorkspace({
           archive: { backend: 's3', s3: { endpoint, bucket, region: 'us-east-1', forcePathStyle: true } },
         });
-        workspaces.push(w);
-        return w;
-      };
       const a = site();
       const b = site();
       // One agency, one seal: site B trusts (here: holds) the same seal as site A.
       expect(a.cli(['seal', 'init']).status).toBe(0);
       fs.cpSync(path.join(a.dataDir, 'dev-seal'), path.join(b.dataDir, 'dev-seal'), { recursive: true });
-      daemons.push(startDaemonProcess(a), startDaemonProcess(b));
+      startDaemonProcess(a);
+      startDaemonProcess(b);
       const bytes = uniqueClipBytes('two sites');
       const files = [dock(a, 'DEV01_20261120081500_0001.MP4', bytes), dock(b, 'DEV01_20261120081500_0001.MP4', bytes)];
 

@@ -4,7 +4,7 @@
 import { CreateBucketCommand, GetObjectLegalHoldCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fixture } from '../helpers/fixtures.js';
 import {
   makeWorkspace,
@@ -21,13 +21,6 @@ if (!endpoint)
 
 let ws: Workspace | undefined;
 let daemon: DaemonProcess | undefined;
-afterEach(async () => {
-  if (daemon) await daemon.stop().catch(() => undefined);
-  daemon = undefined;
-  ws?.cleanup();
-  ws = undefined;
-});
-
 const SETTLED = new Set(['archived', 'unplayable']);
 const listJson = (w: Workspace) =>
   JSON.parse(w.cli(['list', '--json', '--limit', '1000']).stdout) as Record<string, unknown>[];

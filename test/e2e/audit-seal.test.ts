@@ -3,7 +3,7 @@
 // `sealdock audit verify`, which also reports the rows not sealed yet.
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { auditRowHash, GENESIS_HASH } from '../../src/audit/chain.js';
 import {
   makeWorkspace,
@@ -15,13 +15,6 @@ import {
 
 let ws: Workspace | undefined;
 let daemon: DaemonProcess | undefined;
-afterEach(async () => {
-  if (daemon) await daemon.stop().catch(() => undefined);
-  daemon = undefined;
-  ws?.cleanup();
-  ws = undefined;
-});
-
 interface Raw {
   seq: number;
   at: string;

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fixture } from '../helpers/fixtures.js';
 import {
   freePort,
@@ -21,13 +21,6 @@ import { exactNameOf } from '../../src/util/file-names.js';
 
 let ws: Workspace | undefined;
 let daemon: DaemonProcess | undefined;
-
-afterEach(async () => {
-  if (daemon) await daemon.kill9().catch(() => undefined);
-  daemon = undefined;
-  ws?.cleanup();
-  ws = undefined;
-});
 
 /** A unique, playable MP4 (the fixture plus a unique trailing free atom) at a raw-bytes path. */
 function clipAt(dest: Buffer): string {

@@ -4,7 +4,7 @@
 // the sealed manifests read straight from the local archive.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeUniqueClip } from '../helpers/clips.js';
 import {
   makeWorkspace,
@@ -17,13 +17,6 @@ import {
 
 let ws: Workspace | undefined;
 let daemon: DaemonProcess | undefined;
-
-afterEach(async () => {
-  if (daemon) await daemon.stop().catch(() => undefined);
-  daemon = undefined;
-  ws?.cleanup();
-  ws = undefined;
-});
 
 const show = (w: Workspace, id: string) => JSON.parse(w.cli(['show', id, '--json']).stdout);
 const manifest = (w: Workspace, id: string, rev: string) =>

@@ -4,7 +4,7 @@ import { originalObjectName } from '../../src/archive/keys.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fixture } from '../helpers/fixtures.js';
 import {
   makeWorkspace,
@@ -17,13 +17,6 @@ import {
 
 let ws: Workspace | undefined;
 let daemon: DaemonProcess | undefined;
-
-afterEach(async () => {
-  if (daemon) await daemon.stop().catch(() => undefined);
-  daemon = undefined;
-  ws?.cleanup();
-  ws = undefined;
-});
 
 const show = (w: Workspace, id: string) => JSON.parse(w.cli(['show', id, '--json']).stdout);
 const stateOf = (w: Workspace, id: string) => readCatalog(w).find((r) => r.id === id)?.state;

@@ -11,18 +11,12 @@ import {
   readCatalog,
   startDaemonProcess,
   waitFor,
-  type DaemonProcess,
   type Workspace,
 } from '../helpers/workspace.js';
 
 let ws: Workspace | undefined;
-let daemon: DaemonProcess | undefined;
 
 afterEach(async () => {
-  if (daemon) await daemon.stop().catch(() => undefined);
-  daemon = undefined;
-  ws?.cleanup();
-  ws = undefined;
   for (const c of cleanups.splice(0)) c();
 });
 
@@ -65,7 +59,7 @@ describe('a hung media tool', () => {
       writeUniqueClip(path.join(ws.dock, 'DEV01', 'hang-a_20261121_173000.mp4'), 'HANGPROBE a', { sidecar: COMPLETE }),
       writeUniqueClip(path.join(ws.dock, 'DEV01', 'hang-b_20261121_173100.mp4'), 'HANGPROBE b', { sidecar: COMPLETE }),
     ];
-    daemon = startDaemonProcess(ws);
+    startDaemonProcess(ws);
     // the hung probes have started before any other footage arrives
     await waitFor('both probes hanging', () => fs.readdirSync(pids).length === 2, 60_000);
     const firstProbes = fs.readdirSync(pids).map(Number);

@@ -3,7 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fixture } from '../helpers/fixtures.js';
 import {
   listFiles,
@@ -20,13 +20,6 @@ const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(fil
 
 let ws: Workspace | undefined;
 let daemon: DaemonProcess | undefined;
-
-afterEach(async () => {
-  if (daemon) await daemon.kill9().catch(() => undefined);
-  daemon = undefined;
-  ws?.cleanup();
-  ws = undefined;
-});
 
 /** A unique, playable MP4: the fixture plus a unique trailing free atom. */
 function uniqueClip(dest: string, tag: string): string {

@@ -5,27 +5,11 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fixture } from '../helpers/fixtures.js';
-import {
-  makeWorkspace,
-  readCatalog,
-  startDaemonProcess,
-  waitFor,
-  type DaemonProcess,
-  type Workspace,
-} from '../helpers/workspace.js';
+import { makeWorkspace, readCatalog, startDaemonProcess, waitFor, type Workspace } from '../helpers/workspace.js';
 
 let ws: Workspace | undefined;
-let daemon: DaemonProcess | undefined;
-
-afterEach(async (t) => {
-  if (t.task.result?.state === 'fail' && daemon) console.log(daemon.log().slice(-6000));
-  if (daemon) await daemon.stop().catch(() => undefined);
-  daemon = undefined;
-  ws?.cleanup();
-  ws = undefined;
-});
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -80,7 +64,7 @@ describe('media.transcode: on-demand', () => {
     const created = w.cli(['tokens', 'create', '--role', 'auditor', '--json']);
     expect(created.status, created.stderr).toBe(0);
     const token = (JSON.parse(created.stdout) as { token: string }).token;
-    daemon = startDaemonProcess(w);
+    startDaemonProcess(w);
 
     drop(w, 'DEV01/h264-1080p.mp4', fixture('h264-aac-1080p.mp4'));
     drop(w, 'DEV01/hevc.mp4', fixture('hevc.mp4'));

@@ -22,6 +22,30 @@ export interface Workspace {
 
 export const CLI = path.join(repoRoot, 'bin', 'sealdock.js');
 
+/**
+ * What the running test made: its workspaces and daemons, ended after it by test/helpers/teardown.ts
+ * (a setup file), so no test file repeats the same afterEach. Only what a test makes while it
+ * runs is tracked (between beforeEach and afterEach): a workspace or daemon made in beforeAll
+ * lives for its whole describe block, and its afterAll ends it.
+ */
+let tracked: { workspaces: Workspace[]; daemons: DaemonProcess[] } | null = null;
+
+export function trackTestResources(): void {
+  tracked = { workspaces: [], daemons: [] };
+}
+
+/** Kills (SIGKILL: teardown is not a test of shutdown) every daemon the test started, then removes its workspaces. */
+export async function endTestResources(opts: { printDaemonLogs: boolean }): Promise<void> {
+  const t = tracked;
+  tracked = null;
+  if (!t) return;
+  for (const d of t.daemons) {
+    if (opts.printDaemonLogs) console.log(`--- daemon log (tail) ---\n${d.log().slice(-6000)}`);
+    await d.kill9().catch(() => undefined);
+  }
+  for (const w of t.workspaces) w.cleanup();
+}
+
 export function makeWorkspace(
   overrides: Record<string, unknown> = {},
   dockOverrides: Record<string, unknown> = {},
@@ -46,7 +70,7 @@ export function makeWorkspace(
   };
   const configFile = path.join(dir, 'sealdock.yaml');
   fs.writeFileSync(configFile, stringify(config));
-  return {
+  const ws: Workspace = {
     dir,
     dataDir,
     dock,
@@ -64,6 +88,8 @@ export function makeWorkspace(
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+  tracked?.workspaces.push(ws);
+  return ws;
 }
 
 export interface DaemonProcess {
@@ -84,7 +110,7 @@ export function startDaemonProcess(ws: Workspace, env: NodeJS.ProcessEnv = {}): 
   });
   fs.closeSync(out);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
+  const daemon: DaemonProcess = {
     child,
     log: () => fs.readFileSync(logFile, 'utf8'),
     async stop() {
@@ -96,6 +122,8 @@ export function startDaemonProcess(ws: Workspace, env: NodeJS.ProcessEnv = {}): 
       await exited;
     },
   };
+  tracked?.daemons.push(daemon);
+  return daemon;
 }
 
 export interface CatalogRow {
