@@ -60,6 +60,11 @@ export const metrics = {
     help: 'Last Object Lock self-test: 1 the store refused to shorten or delete a locked canary, 0 it allowed it (nothing is archived then). Absent before the first test and on the local backend.',
     registers,
   }),
+  archiveReachable: new Gauge({
+    name: 'sealdock_archive_reachable',
+    help: 'Last archive check: 1 the archive answered, 0 degraded (unreachable or unfit: footage is taken into the spool and waits there). Set from the first check at start.',
+    registers,
+  }),
   docksNotTaken: new Gauge({
     name: 'sealdock_dock_files_not_taken',
     help: 'Entries on a dock deliberately not taken (symlink, fifo, socket, device, hidden, temp, too-deep, unreadable, empty), by dock and reason.',

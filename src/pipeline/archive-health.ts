@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { ArchiveBackend } from '../archive/archive.js';
 import { errorMessage, isSealdockError } from '../errors.js';
+import { metrics } from '../metrics.js';
 import { nowIso } from '../util/time.js';
 import { retryDelayMs, type RetryPolicy } from './states.js';
 
@@ -77,6 +78,7 @@ export class ArchiveHealth {
   private becomeReady(): void {
     const was = this.current;
     this.current = { ready: true, reason: null, since: nowIso(), failedChecks: 0, nextCheckAt: null };
+    metrics.archiveReachable.set(1);
     if (!was.ready && was.reason !== 'not checked yet') {
       this.log.info({ degradedSince: was.since, failedChecks: was.failedChecks }, 'archive reachable again: draining');
     }
@@ -84,6 +86,7 @@ export class ArchiveHealth {
   }
 
   private becomeDegraded(reason: string): void {
+    metrics.archiveReachable.set(0);
     const failedChecks = this.current.ready ? 1 : this.current.failedChecks + 1;
     const delay = retryDelayMs(failedChecks, this.retry);
     this.current = {

@@ -73,6 +73,12 @@ describe.skipIf(!endpoint)('starting during an archive outage', () => {
     const url = await waitFor('API listening', () => /"url":"(http:\/\/[^"]+)"/.exec(daemon.log())?.[1], 60_000);
     expect(daemon.log()).toMatch(/archive unreachable: degraded/);
 
+    const admin = ws.cli(['tokens', 'create', '--role', 'admin']).stdout.trim();
+    const reachable = async () =>
+      /^sealdock_archive_reachable (\d)$/m.exec(
+        await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${admin}` } })).text(),
+      )?.[1];
+    expect(await reachable()).toBe('0');
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(503);
     const body = (await ready.json()) as { degraded: boolean; checks: { archive: { ok: boolean; detail: string } } };
@@ -111,6 +117,7 @@ describe.skipIf(!endpoint)('starting during an archive outage', () => {
       expect(keys).toContain(`evidence/${row.id}/manifest/0001.json`);
     }
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    expect(await reachable()).toBe('1');
     const verified = ws.cli(['verify', '--all']);
     expect(verified.status, verified.stdout + verified.stderr).toBe(0);
 
