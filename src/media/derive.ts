@@ -3,12 +3,13 @@
 // "<out>.partial", which is fsynced and renamed only once complete and checked, so a killed run
 // never leaves a half derivative under the final name.
 import { randomBytes } from 'node:crypto';
-import { access, chmod, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SealdockError, errorMessage } from '../errors.js';
 import { fsyncPath } from '../util/fsync.js';
 import { sha256File } from '../util/hash.js';
-import { ffmpegVersion, parseStreamHashes, runFfmpeg, streamHashes, streamHashOutputOptions } from './ffmpeg.js';
+import { ffmpegVersion, runFfmpeg, streamHashes } from './ffmpeg.js';
+import { hashFileStreams, streamHashLines, type FileStreamHashes, type HashedTrack } from './mp4-streams.js';
 import { planDerivative } from './plan.js';
 import type { DerivativePlan, ProbeResult, Provenance, StampTags } from './types.js';
 
@@ -259,7 +260,6 @@ export async function deriveMedia(req: DeriveRequest, cfg: DeriveConfig): Promis
 
   const version = await ffmpegVersion(cfg.ffmpegPath);
   let textFile: string | undefined;
-  let hashFile: string | undefined;
   try {
     let burnIn: { fontFile: string; textFile: string } | undefined;
     if (burn && plan.mode !== 'audio') {
@@ -270,21 +270,14 @@ export async function deriveMedia(req: DeriveRequest, cfg: DeriveConfig): Promis
     }
     const built = buildOutputOptions(req.probe, plan, req.tags, cfg, burnIn);
     await rm(partial, { force: true });
-    // A stream copy also writes the original's per-stream hashes from the same read of the input.
-    const originalHashesName = built.copyMaps ? `${partialName}.streamhash` : undefined;
-    if (originalHashesName) {
-      hashFile = path.join(jobDir, originalHashesName);
-      await rm(hashFile, { force: true });
-    }
+    // A stream copy's proof: the original's streams are hashed from its bytes on disk while ffmpeg
+    // copies them (the other core), then the copy's from its bytes once written (docs/media.md).
+    const originalRead = built.copyMaps ? settle(hashFileStreams(path.resolve(req.input))) : undefined;
     const run = await runFfmpeg({
       ffmpegPath: cfg.ffmpegPath,
       input,
       outputOptions: built.outputOptions,
       output: partialName,
-      extraOutputs:
-        built.copyMaps && originalHashesName
-          ? [{ outputOptions: streamHashOutputOptions(built.copyMaps), output: originalHashesName }]
-          : undefined,
       cwd: jobDir,
       nice: built.mode === 'transcode' ? cfg.nice : 0,
       timeoutSeconds: cfg.timeoutSeconds,
@@ -296,23 +289,30 @@ export async function deriveMedia(req: DeriveRequest, cfg: DeriveConfig): Promis
 
     let hashes: Provenance['streamHashes'];
     let digest: { sha256: string; size: number };
-    if (hashFile) {
-      const spawnOpts = { timeoutSeconds: cfg.timeoutSeconds, signal: req.signal };
-      // the copy is read back by a separate process while it is flushed and hashed
-      const [original, derivative, written] = await Promise.all([
-        readFile(hashFile, 'utf8').then(parseStreamHashes),
-        streamHashes(cfg.ffmpegPath, partial, ['0'], spawnOpts),
-        syncAndHash(partial),
+    if (built.copyMaps && originalRead) {
+      // one read of the copy gives its SHA-256 and its stream hashes while it is flushed
+      const [original, written] = await Promise.all([
+        originalRead,
+        Promise.all([hashFileStreams(partial, { wholeFile: true }), fsyncPath(partial)]).then(([r]) => r),
       ]);
-      hashes = { original, derivative };
-      digest = written;
-      if (!sameStreams(original, derivative)) {
+      digest = { sha256: written.sha256 as string, size: written.size };
+      hashes = inProcessProof(original, written, req.probe, built.copyMaps);
+      if (!hashes) {
+        // a layout our reader does not take (or that ffmpeg demuxes differently): ffmpeg decides
+        const spawnOpts = { timeoutSeconds: cfg.timeoutSeconds, signal: req.signal };
+        const [originalLines, derivativeLines] = await Promise.all([
+          streamHashes(cfg.ffmpegPath, path.resolve(req.input), built.copyMaps, spawnOpts),
+          streamHashes(cfg.ffmpegPath, partial, ['0'], spawnOpts),
+        ]);
+        hashes = { original: originalLines, derivative: derivativeLines, hashedBy: 'ffmpeg' };
+      }
+      if (!sameStreams(hashes.original, hashes.derivative)) {
         throw new SealdockError(
           'MEDIA_FAILED',
           'remux changed the streams: stream hashes of original and copy differ',
           {
-            original,
-            derivative,
+            original: hashes.original,
+            derivative: hashes.derivative,
           },
         );
       }
@@ -348,7 +348,6 @@ export async function deriveMedia(req: DeriveRequest, cfg: DeriveConfig): Promis
     throw new SealdockError('MEDIA_FAILED', `derivative failed: ${errorMessage(e)}`, undefined, { cause: e });
   } finally {
     if (textFile) await rm(path.join(jobDir, textFile), { force: true });
-    if (hashFile) await rm(hashFile, { force: true });
   }
 }
 
@@ -362,7 +361,56 @@ export function sameStreams(original: string[], derivative: string[]): boolean {
   );
 }
 
+/** fsync and SHA-256 of a written file, overlapped (the hash reads from the page cache). */
 async function syncAndHash(file: string): Promise<{ sha256: string; size: number }> {
-  await fsyncPath(file);
-  return sha256File(file);
+  const [digest] = await Promise.all([sha256File(file), fsyncPath(file)]);
+  return digest;
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** A promise that never rejects, so one started early cannot go unhandled if we fail before it. */
+function settle<T>(p: Promise<T>): Promise<Settled<T>> {
+  return p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+}
+
+/**
+ * The stream hashes from our own reads of both files, when each layout is one whose hashes equal
+ * ffmpeg's streamhash (see mp4-streams.ts) and the original's tracks are the very streams the probe
+ * (ffprobe) saw and the maps chose. Undefined when any of that fails or the hashes differ: the
+ * caller then asks ffmpeg, so nothing is accepted or refused on our reader's word alone when it
+ * cannot vouch for the layout.
+ */
+export function inProcessProof(
+  original: Settled<FileStreamHashes>,
+  copy: FileStreamHashes,
+  probe: ProbeResult,
+  maps: string[],
+): Provenance['streamHashes'] {
+  if (!original.ok || !original.value.streams.ok || !copy.streams.ok) return undefined;
+  const tracks = original.value.streams.tracks;
+  const expected = (s: ProbeResult['streams'][number]) =>
+    s.type === 'video' && s.codec === 'h264' ? 'video' : s.type === 'audio' && s.codec === 'aac' ? 'audio' : 'other';
+  if (tracks.length !== probe.streams.length || tracks.some((t, i) => t.kind !== expected(probe.streams[i]!))) {
+    return undefined;
+  }
+  const chosen: HashedTrack[] = [];
+  for (const map of maps) {
+    const m = /^0:([va]):0(\?)?$/.exec(map);
+    if (!m) return undefined;
+    const type = m[1] === 'v' ? 'video' : 'audio';
+    const at = probe.streams.findIndex((s) => s.type === type);
+    if (at < 0) {
+      if (m[2]) continue; // optional and absent
+      return undefined;
+    }
+    chosen.push(tracks[at]!);
+  }
+  const originalLines = streamHashLines(chosen);
+  const derivativeLines = streamHashLines(copy.streams.tracks);
+  if (!originalLines || !derivativeLines || !sameStreams(originalLines, derivativeLines)) return undefined;
+  return { original: originalLines, derivative: derivativeLines, hashedBy: 'sealdock' };
 }

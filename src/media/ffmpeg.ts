@@ -17,8 +17,6 @@ export interface FfmpegRunOptions {
   inputOptions?: string[];
   outputOptions: string[];
   output: string;
-  /** Further outputs of the same run (one read of the input feeds them all). */
-  extraOutputs?: { outputOptions: string[]; output: string }[];
   /** Working directory; relative input/output paths are resolved against it. */
   cwd?: string;
   /** 0..19, applied with `nice -n`. */
@@ -42,14 +40,12 @@ export interface FfmpegRunResult {
 const DEFAULT_KILL_GRACE_MS = 3000;
 
 /** Builds the argument list fluent-ffmpeg will pass, without running anything. */
-export function ffmpegArgs(
-  opts: Pick<FfmpegRunOptions, 'input' | 'inputOptions' | 'outputOptions' | 'output' | 'extraOutputs'>,
-) {
+export function ffmpegArgs(opts: Pick<FfmpegRunOptions, 'input' | 'inputOptions' | 'outputOptions' | 'output'>) {
   return buildCommand(opts)._getArguments();
 }
 
 function buildCommand(
-  opts: Pick<FfmpegRunOptions, 'input' | 'inputOptions' | 'outputOptions' | 'output' | 'extraOutputs' | 'cwd' | 'nice'>,
+  opts: Pick<FfmpegRunOptions, 'input' | 'inputOptions' | 'outputOptions' | 'output' | 'cwd' | 'nice'>,
 ): ffmpeg.FfmpegCommand {
   const cmd = ffmpeg({ cwd: opts.cwd, niceness: opts.nice ?? 0, stdoutLines: 50 });
   cmd.input(opts.input);
@@ -58,10 +54,6 @@ function buildCommand(
   addOptions(cmd, 'inputOptions', ['-nostdin', '-hide_banner', ...(opts.inputOptions ?? [])]);
   addOptions(cmd, 'outputOptions', opts.outputOptions);
   cmd.output(opts.output);
-  for (const extra of opts.extraOutputs ?? []) {
-    cmd.output(extra.output);
-    addOptions(cmd, 'outputOptions', extra.outputOptions);
-  }
   return cmd;
 }
 

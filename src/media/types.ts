@@ -57,8 +57,12 @@ export interface Provenance {
   parentSha256: string;
   sha256: string;
   size: number;
-  /** Per-stream ffmpeg streamhash of original and derivative for remuxes (must be equal). */
-  streamHashes?: { original: string[]; derivative: string[] } | undefined;
+  /**
+   * Per-stream SHA-256 of the packets of original and derivative for stream copies (must be equal),
+   * in ffmpeg's streamhash format. `hashedBy`: sealdock's own MP4 sample-table reader (whose hashes
+   * equal ffmpeg's for the layouts it accepts) or ffmpeg itself; absent in revisions made before.
+   */
+  streamHashes?: { original: string[]; derivative: string[]; hashedBy?: 'sealdock' | 'ffmpeg' | undefined } | undefined;
   /** Why this method was chosen (from the plan). */
   reason?: string | undefined;
   /** Whether case number, time and place were burnt into the picture. */

@@ -90,7 +90,13 @@ const provenanceSchema = z.strictObject({
   parentSha256: hex64,
   sha256: hex64,
   size: count,
-  streamHashes: z.strictObject({ original: z.array(z.string()), derivative: z.array(z.string()) }).optional(),
+  streamHashes: z
+    .strictObject({
+      original: z.array(z.string()),
+      derivative: z.array(z.string()),
+      hashedBy: z.enum(['sealdock', 'ffmpeg']).optional(),
+    })
+    .optional(),
   reason: z.string().optional(),
   burnIn: z.boolean().optional(),
 });

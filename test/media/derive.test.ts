@@ -86,10 +86,12 @@ describe('deriveMedia', () => {
     expect(prov.streamHashes?.original.map((l) => l.replace(/^\d+,/, ''))).toEqual(
       prov.streamHashes?.derivative.map((l) => l.replace(/^\d+,/, '')),
     );
-    // independent check, not trusting the provenance record
+    // independent check, not trusting the provenance record: ffmpeg's own streamhash of both files
+    // equals what our in-process reader recorded, line for line
     const orig = await streamHashes('ffmpeg', input, ['0:v:0', '0:a:0']);
     const copy = await streamHashes('ffmpeg', out);
     expect(copy.map((l) => l.split(',').slice(1).join())).toEqual(orig.map((l) => l.split(',').slice(1).join()));
+    expect(prov.streamHashes).toEqual({ original: orig, derivative: copy, hashedBy: 'sealdock' });
 
     const p = expectPlayableMp4(out);
     expect(p.format.tags).toMatchObject({
@@ -133,6 +135,11 @@ describe('deriveMedia', () => {
     expect(prov.args).toContain(`.${path.sep}-证据 1.mov`);
     expect(prov.args).toContain('派生 0002.mp4.partial');
     expect(prov.madeBy).toBe('sealdock@node-test for 李四');
+    expect(prov.streamHashes).toEqual({
+      original: await streamHashes('ffmpeg', input, ['0:v:0', '0:a:0']),
+      derivative: await streamHashes('ffmpeg', out),
+      hashedBy: 'sealdock',
+    });
     expectPlayableMp4(out);
     expect(ffprobe(out).format.tags?.major_brand).toBe('isom');
     expect(readdirSync(dir).sort()).toEqual(['-证据 1.mov', '派生 0002.mp4']);
@@ -207,10 +214,55 @@ describe('deriveMedia', () => {
     const out = path.join(dir, 'a.mp4');
     const prov = await deriveMedia({ input, output: out, probe: await probeOf(input), tags: tagsFor(input) }, cfg);
     expect(prov.method).toBe('audio');
+    expect(prov.streamHashes).toEqual({
+      original: await streamHashes('ffmpeg', input, ['0:a:0']),
+      derivative: await streamHashes('ffmpeg', out),
+      hashedBy: 'sealdock',
+    });
     expect(prov.streamHashes?.original).toHaveLength(1);
     const p = ffprobe(out);
     expect(p.streams.map((s) => s.codec_name)).toEqual(['aac']);
     expect(p.format.tags?.sealdock_collector).toBe('张三 (031245)');
+  });
+
+  it('remuxes video without audio; the copy is hashed in the same read that gives its SHA-256', async () => {
+    const dir = tmpDir();
+    const input = path.join(dir, 'silent.mp4');
+    execFileSync('ffmpeg', [
+      ...['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25:duration=1'],
+      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', input],
+    ]);
+    const out = path.join(dir, 'd.mp4');
+    const prov = await deriveMedia({ input, output: out, probe: await probeOf(input), tags: tagsFor(input) }, cfg);
+    expect(prov.method).toBe('remux');
+    expect(prov.streamHashes).toEqual({
+      original: await streamHashes('ffmpeg', input, ['0:v:0']),
+      derivative: await streamHashes('ffmpeg', out),
+      hashedBy: 'sealdock',
+    });
+    expect(prov.streamHashes?.derivative).toHaveLength(1);
+    expect(prov).toMatchObject({ sha256: sha256(out), size: readFileSync(out).length });
+  });
+
+  it('leaves the proof to ffmpeg for a layout our reader does not take (fragmented MP4), same verdict', async () => {
+    const dir = tmpDir();
+    const input = path.join(dir, 'fragmented.mp4');
+    execFileSync('ffmpeg', [
+      ...['-hide_banner', '-loglevel', 'error', '-i', fixture('h264-aac.mp4'), '-c', 'copy'],
+      ...['-movflags', 'frag_keyframe+empty_moov', input],
+    ]);
+    const out = path.join(dir, 'd.mp4');
+    const probe = await probeOf(input);
+    expect(planDerivative(probe).mode).toBe('remux');
+    const prov = await deriveMedia({ input, output: out, probe, tags: tagsFor(input) }, cfg);
+    expect(prov.streamHashes).toEqual({
+      original: await streamHashes('ffmpeg', input, ['0:v:0', '0:a:0']),
+      derivative: await streamHashes('ffmpeg', out),
+      hashedBy: 'ffmpeg',
+    });
+    expect(sameStreams(prov.streamHashes?.original ?? [], prov.streamHashes?.derivative ?? [])).toBe(true);
+    expectPlayableMp4(out);
+    expect(readdirSync(dir).sort()).toEqual(['d.mp4', 'fragmented.mp4']);
   });
 
   it('compares stream hashes by type and hash, not by index', () => {
