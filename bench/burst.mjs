@@ -17,6 +17,9 @@
 // metadata) is its own cost and is part of what the ratio measures.
 //
 //   npm run build && node bench/burst.mjs [clipsPerDevice=10] [devices=8]
+//   BURST_TIMELINE=1 …  also prints where the daemon's time went (per stage: waiting vs running),
+//                       from its debug log and audit rows (logging costs a little itself)
+//   BURST_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' …  node flags for the daemon
 // Target: sealdock ≤ 1.1× the direct work.
 import { execFile, spawn } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
@@ -25,6 +28,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { burstTimeline, printTimeline } from './lib/burst-timeline.mjs';
 import { emit, figure } from './lib/result.mjs';
 
 const run = promisify(execFile);
@@ -34,6 +38,7 @@ const devices = Number(process.argv[3] ?? 8);
 const work = path.join(root, 'bench', 'out', 'burst');
 fs.rmSync(work, { recursive: true, force: true });
 fs.mkdirSync(work, { recursive: true });
+const timeline = process.env.BURST_TIMELINE === '1';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const fixtures = ['h264-aac-1080p.mp4', 'h264-aac.mp4'].map((f) => path.join(root, 'fixtures', 'generated', f));
 for (const f of fixtures) {
@@ -99,15 +104,27 @@ async function viaSealdock() {
       'intake: { quietPeriodMs: 0, pollIntervalMs: 100 }',
       `archive: { local: { path: ${dir}/archive } }`,
       'api: { enabled: false }',
-      'log: { level: warn }',
+      `log: { level: ${timeline ? 'debug' : 'warn'}, format: json }`,
     ].join('\n'),
   );
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'sealdock.js'), '--config', cfg, 'start'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const logFile = path.join(dir, 'daemon.log');
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.BURST_NODE_ARGS ? process.env.BURST_NODE_ARGS.split(' ') : []),
+      path.join(root, 'bin', 'sealdock.js'),
+      '--config',
+      cfg,
+      'start',
+    ],
+    {
+      stdio: ['ignore', 'ignore', timeline ? fs.openSync(logFile, 'w') : 'inherit'],
+    },
+  );
   const statusFile = path.join(dir, 'data', 'daemon-status.json');
   while (!fs.existsSync(statusFile)) await sleep(50);
   const t0 = performance.now();
+  const landedAt = Date.now();
   land(staged, dock, files);
   const catalog = path.join(dir, 'data', 'catalog.sqlite');
   let seconds;
@@ -126,6 +143,7 @@ async function viaSealdock() {
   }
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
+  if (timeline) printTimeline(burstTimeline(logFile, catalog, landedAt));
   return { seconds, clips: files.length };
 }
 

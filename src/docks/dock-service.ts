@@ -4,6 +4,7 @@
 // the quiet period; an MP4/MOV whose box structure is incomplete waits longer (stalledGraceMs).
 // Paths are raw bytes throughout (a name need not be UTF-8): the watcher is the fast path, our own
 // byte-wise walk of each dock (scan.ts) the reconciliation that nothing depends on chokidar alone.
+import type { Stats } from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -62,6 +63,8 @@ export interface DockReport {
 }
 
 const MAX_PARALLEL_INTAKES = 2;
+/** lstat calls in flight at once when looking at the tracked files */
+const LSTAT_BATCH = 64;
 const LISTED_MAX = 200;
 const UNREADABLE_CODES = new Set(['EACCES', 'EPERM', 'ENAMETOOLONG', 'ELOOP', 'EIO']);
 
@@ -83,6 +86,9 @@ export class DockService {
   private scanTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   private ticking = false;
+  private tickAgain = false;
+  /** the next look sooner than the poll (a watcher event, a quiet period ending) and when it is due */
+  private soon: { timer: NodeJS.Timeout; at: number } | null = null;
   private scanning: Promise<void> | null = null;
   private readonly running = new Set<Promise<void>>();
 
@@ -126,6 +132,7 @@ export class DockService {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.soon) clearTimeout(this.soon.timer);
     if (this.scanTimer) clearInterval(this.scanTimer);
     await Promise.all(this.watchers.map((w) => w.close()));
     await this.scanning;
@@ -189,6 +196,9 @@ export class DockService {
     // Deeper than the limit, or inside a hidden/temp folder: the walk reports the folder.
     if (!parts || parts.length - 1 > this.deps.config.intake.maxDepth || parts.some((p) => isIgnoredName(p))) return;
     this.track(dock, abs, Buffer.from(rel));
+    // Seen now, not at the next poll: the quiet period starts counting from here (a burst of
+    // events is one look).
+    this.tickSoon(0);
   }
 
   private track(dock: DockConfig, abs: Buffer, rel: Buffer): void {
@@ -278,26 +288,74 @@ export class DockService {
     this.auditOnce(key, f);
   }
 
+  /** Looks at the tracked files in `delayMs` (or sooner, if a look is already due sooner). */
+  private tickSoon(delayMs: number): void {
+    if (this.stopped) return;
+    const at = Date.now() + delayMs;
+    if (this.soon && this.soon.at <= at) return;
+    if (this.soon) clearTimeout(this.soon.timer);
+    this.soon = {
+      at,
+      timer: setTimeout(() => {
+        this.soon = null;
+        void this.tick();
+      }, delayMs),
+    };
+  }
+
+  /**
+   * Observes every tracked file (size, mtime) and starts what is stable. Runs every poll, on
+   * watcher events, and the moment the earliest quiet period ends, so a file is taken when its
+   * quiet period is over, not up to two polls later. The rule is the same either way: size and
+   * mtime unchanged for the whole quiet period on our clock, looked at every poll in between.
+   */
   private async tick(): Promise<void> {
-    if (this.ticking || this.stopped) return;
+    if (this.stopped) return;
+    if (this.ticking) {
+      this.tickAgain = true;
+      return;
+    }
     this.ticking = true;
     try {
-      const now = Date.now();
-      for (const [key, t] of this.tracked) {
-        const st = await fsp.lstat(t.abs).catch(() => null);
-        if (!st || !st.isFile()) {
-          // Gone, or replaced by something that is not a file: the walk reports what it is.
-          this.tracked.delete(key);
-          this.fileFindings.delete(key);
-          continue;
+      do {
+        this.tickAgain = false;
+        const entries = [...this.tracked];
+        const stats: (Stats | null)[] = [];
+        for (let i = 0; i < entries.length; i += LSTAT_BATCH) {
+          const batch = entries.slice(i, i + LSTAT_BATCH);
+          stats.push(...(await Promise.all(batch.map(([, t]) => fsp.lstat(t.abs).catch(() => null)))));
         }
-        t.obs = observe(t.obs, st.size, st.mtimeMs, now);
-      }
-      this.fillSlots(now);
-      this.publishMetrics();
+        const now = Date.now();
+        entries.forEach(([key, t], i) => {
+          const st = stats[i];
+          if (this.tracked.get(key) !== t) return; // re-tracked meanwhile: the next look sees it
+          if (!st || !st.isFile()) {
+            // Gone, or replaced by something that is not a file: the walk reports what it is.
+            this.tracked.delete(key);
+            this.fileFindings.delete(key);
+            return;
+          }
+          t.obs = observe(t.obs, st.size, st.mtimeMs, now);
+        });
+        this.fillSlots(now);
+        this.publishMetrics();
+      } while (this.tickAgain && !this.stopped);
+      this.lookWhenQuietEnds();
     } finally {
       this.ticking = false;
     }
+  }
+
+  /** Schedules a look for the moment the earliest unsettled file's quiet period ends. */
+  private lookWhenQuietEnds(): void {
+    const quiet = this.deps.config.intake.quietPeriodMs;
+    const now = Date.now();
+    let next = Infinity;
+    for (const [key, t] of this.tracked) {
+      if (!t.obs || this.inFlight.has(key) || isStable(t.obs, now, quiet)) continue;
+      next = Math.min(next, t.obs.since + quiet);
+    }
+    if (next !== Infinity) this.tickSoon(Math.max(0, next - now));
   }
 
   /**
@@ -367,6 +425,7 @@ export class DockService {
       .finally(() => {
         this.inFlight.delete(key);
         this.running.delete(job);
+        this.fillSlots(Date.now());
       });
     this.running.add(job);
   }
@@ -384,7 +443,12 @@ export class DockService {
     }
     const obs = t.obs;
     const shown = displayName(t.rel);
+    // The sidecar as it stands now (settled): a new item's intake reads it, so this version of it
+    // is not handed over again as a late sidecar; a later change of it still is.
+    const sidecar = this.tracked.get(keyOf(sidecarNameFor(t.abs)));
+    const sidecarVersion = sidecar?.obs ? `${sidecar.obs.size}:${sidecar.obs.mtimeMs}` : undefined;
     this.inFlight.add(key);
+    const startedAt = Date.now();
     const job = this.deps.intake
       .ingestDockFile({
         dock: t.dock,
@@ -403,6 +467,19 @@ export class DockService {
           t.obs = undefined;
           return;
         }
+        this.deps.log.debug(
+          {
+            evidenceId: result.kind === 'new' ? result.evidence.id : result.evidenceId,
+            dockId: t.dock.id,
+            relPath: shown,
+            startedAt,
+            ms: Date.now() - startedAt,
+            seenAt: obs.since,
+            result: result.kind,
+          },
+          'intake ran',
+        );
+        if (result.kind === 'new' && sidecar && sidecarVersion) sidecar.handled = sidecarVersion;
         this.setFileFinding(key, t, null);
         // Taken: forget it until the watcher or a walk sees it changed.
         const st = await fsp.lstat(t.abs).catch(() => null);

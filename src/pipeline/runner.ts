@@ -177,8 +177,12 @@ export class PipelineRunner {
     if (!state || !stage) return;
     this.inFlight.add(item.id);
     pool.running.add(item.id);
+    const startedAt = Date.now();
     // No path out of a job may reject: a rejection nobody awaits would take the process down.
     const job = this.handlers[stage](this.ctx, item)
+      .then(() =>
+        this.ctx.log.debug({ evidenceId: item.id, stage, startedAt, ms: Date.now() - startedAt }, 'stage ran'),
+      )
       .catch((err: unknown) => this.failed(item, state, stage, err))
       .catch((err: unknown) => this.unrecordedFailure(item, stage, err))
       .finally(() => {

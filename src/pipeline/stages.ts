@@ -396,12 +396,16 @@ export const STAGES: Record<Stage, StageHandler> = {
   archive: adoptingOnConflict(archive),
 };
 
-/** Progress for `status`: at most one catalog write a second, and whole percents. */
+/**
+ * Progress for `status`: whole percents, at most one catalog write a second and the first after a
+ * second. A remux that takes less writes none (each write is a commit with its own fsync on the
+ * event loop, and the stage's transition clears the progress anyway).
+ */
 function throttledProgress(ctx: PipelineContext, id: string): (percent: number) => void {
-  let last = 0;
+  let last = Date.now();
   return (percent) => {
     const now = Date.now();
-    if (now - last < 1000 && percent < 100) return;
+    if (now - last < 1000) return;
     last = now;
     ctx.repo.update(id, { progress: Math.round(percent) });
   };

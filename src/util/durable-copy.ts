@@ -91,13 +91,30 @@ export async function copyHashFlush(
 }
 
 /**
- * The bytes of an open file from its start, read ahead into two reused buffers: the next chunk is
- * read while the caller hashes and writes this one. A chunk is only valid until the caller asks
- * for the next. Reusing two buffers instead of allocating one per chunk keeps the daemon's memory
- * flat (with fresh 4 MiB chunks, garbage waiting for the collector added ~75 MB of RSS).
+ * Read buffers shared by every pass (intake copies, archive hashes, sidecars, manifests). A pass
+ * borrows two and gives them back when it ends. Fresh 4 MiB buffers per pass were external
+ * memory that V8 answers with full mark-compact collections: a burst of 20 small clips ran ~90 of
+ * them (2.8 s of a saturated event loop). At most POOL_IDLE_MAX idle buffers are kept (16 MiB).
+ */
+const pool: Buffer[] = [];
+const POOL_IDLE_MAX = 4;
+
+function borrow(size: number): Buffer {
+  return size === READ_CHUNK ? (pool.pop() ?? Buffer.allocUnsafeSlow(READ_CHUNK)) : Buffer.allocUnsafe(size);
+}
+
+function giveBack(buffer: Buffer | undefined): void {
+  if (buffer?.length === READ_CHUNK && pool.length < POOL_IDLE_MAX) pool.push(buffer);
+}
+
+/**
+ * The bytes of an open file from its start, read ahead into two buffers: the next chunk is read
+ * while the caller hashes and writes this one. A chunk is only valid until the caller asks for the
+ * next one or the iteration ends (its buffer then goes back to the shared pool). The second buffer
+ * is borrowed only when the file is longer than one chunk.
  */
 export async function* readFdChunks(fd: number, chunkSize = READ_CHUNK): AsyncGenerator<Buffer> {
-  const buffers = [Buffer.allocUnsafe(chunkSize), Buffer.allocUnsafe(chunkSize)];
+  const buffers: (Buffer | undefined)[] = [borrow(chunkSize), undefined];
   let which = 0;
   let position = 0;
   let pending = readFull(fd, buffers[0]!, position);
@@ -108,12 +125,14 @@ export async function* readFdChunks(fd: number, chunkSize = READ_CHUNK): AsyncGe
       const current = buffers[which]!;
       position += n;
       which ^= 1;
-      pending = n < chunkSize ? Promise.resolve(0) : readFull(fd, buffers[which]!, position);
+      if (n < chunkSize) pending = Promise.resolve(0);
+      else pending = readFull(fd, (buffers[which] ??= borrow(chunkSize)), position);
       yield current.subarray(0, n);
     }
   } finally {
     // never leave a read in flight on a descriptor the caller is about to close
     await pending.catch(() => undefined);
+    for (const b of buffers) giveBack(b);
   }
 }
 
