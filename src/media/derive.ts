@@ -409,8 +409,14 @@ export function inProcessProof(
     }
     chosen.push(tracks[at]!);
   }
+  const copied = copy.streams.tracks;
   const originalLines = streamHashLines(chosen);
-  const derivativeLines = streamHashLines(copy.streams.tracks);
+  const derivativeLines = streamHashLines(copied);
   if (!originalLines || !derivativeLines || !sameStreams(originalLines, derivativeLines)) return undefined;
+  // same bytes cut into the same packets: equal byte hashes alone would not rule out re-split samples
+  const samePackets = chosen.every(
+    (t, i) => t.sampleCount === copied[i]?.sampleCount && t.sampleSizesSha256 === copied[i]?.sampleSizesSha256,
+  );
+  if (!samePackets) return undefined;
   return { original: originalLines, derivative: derivativeLines, hashedBy: 'sealdock' };
 }

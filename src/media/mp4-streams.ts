@@ -34,6 +34,8 @@ export interface Mp4Track {
   /** First sample entry's format, e.g. "avc1", "mp4a". */
   sampleEntry: string;
   sampleCount: number;
+  /** SHA-256 of the sample-size table: the packet boundaries, which the byte hash alone does not fix. */
+  sampleSizesSha256: string;
   /** Byte runs of consecutive samples in decode order (one per chunk): offsets and lengths. */
   runOffsets: Float64Array;
   runLengths: Float64Array;
@@ -184,7 +186,10 @@ function parseTrak(buf: Buffer, trak: Box, index: number): Mp4Track {
       throw new Unsupported(`track ${index}: samples out of file order`);
     }
   }
-  return { index, kind, handler, sampleEntry, sampleCount, runOffsets, runLengths };
+  const sampleSizesSha256 = createHash('sha256')
+    .update(buf.subarray(sizeAt, sizeAt + sampleCount * 4))
+    .digest('hex');
+  return { index, kind, handler, sampleEntry, sampleCount, sampleSizesSha256, runOffsets, runLengths };
 }
 
 // ffmpeg applies edit lists when it demuxes (mov_fix_index): it may drop samples outside the
@@ -250,6 +255,7 @@ export interface HashedTrack {
   kind: TrackKind;
   sampleEntry: string;
   sampleCount: number;
+  sampleSizesSha256: string;
   /** SHA-256 of the track's sample bytes in decode order; only for H.264 and AAC tracks. */
   sha256: string | undefined;
 }
@@ -305,6 +311,7 @@ export async function hashFileStreams(file: string, opts: { wholeFile?: boolean 
               kind: track.kind,
               sampleEntry: track.sampleEntry,
               sampleCount: track.sampleCount,
+              sampleSizesSha256: track.sampleSizesSha256,
               sha256: hash?.digest('hex'),
             })),
           }

@@ -247,6 +247,15 @@ describe('parseMoov (sample tables)', () => {
     expect([...(r.tracks[1]?.runOffsets ?? [])]).toEqual([2 ** 33, 2 ** 33 + 500]);
   });
 
+  it('tells packet boundaries apart even when the bytes run the same', () => {
+    const a = parseMoov(moovOf(trak({ sizes: [10, 20, 30, 40] })));
+    const b = parseMoov(moovOf(trak({ sizes: [30, 0, 30, 40] })));
+    expect(a.ok && b.ok).toBe(true);
+    if (!a.ok || !b.ok) return;
+    expect([...(a.tracks[0]?.runLengths ?? [])]).toEqual([...(b.tracks[0]?.runLengths ?? [])]);
+    expect(a.tracks[0]?.sampleSizesSha256).not.toBe(b.tracks[0]?.sampleSizesSha256);
+  });
+
   it('accepts stsc runs over several chunks and the edit lists ffmpeg writes', () => {
     const r = parseMoov(
       moovOf(
