@@ -69,16 +69,18 @@ const seconds = async (fn) => {
 const ours = [];
 const copy = [];
 let method;
+let hashedBy;
 for (let i = 0; i < rounds; i++) {
   const order = i % 2 === 0 ? ['ours', 'copy'] : ['copy', 'ours'];
   for (const who of order) {
     if (who === 'ours') {
       // the whole derivation: stream copy + faststart + stamped tags, stream-hash proof of both
-      // sides, SHA-256 and fsync of the derivative
+      // sides (hashedBy: sealdock's MP4 reader or ffmpeg), SHA-256 and fsync of the derivative
       const r = await seconds(() =>
         media.derive({ input: clip, output: path.join(jobDir(`ours-${i}`), 'd.mp4'), probe: probed.probe, tags }),
       );
       method = r.value.method;
+      hashedBy = r.value.streamHashes?.hashedBy;
       ours.push(r.s);
     } else {
       const dir = jobDir(`copy-${i}`);
@@ -91,7 +93,10 @@ for (let i = 0; i < rounds; i++) {
 }
 const oursHph = duration / median(ours);
 const copyHph = duration / median(copy);
-console.log(`derivation via sealdock (default config): ${median(ours).toFixed(3)} s → ${oursHph.toFixed(0)} h/h`);
+console.log(
+  `derivation via sealdock (default config): ${median(ours).toFixed(3)} s → ${oursHph.toFixed(0)} h/h` +
+    ` (stream hashes by ${hashedBy ?? 'nobody'})`,
+);
 console.log(`ffmpeg -c copy of the same clip:          ${median(copy).toFixed(3)} s → ${copyHph.toFixed(0)} h/h`);
 
 const figures = [
@@ -145,7 +150,7 @@ if (withTranscode) {
   );
 }
 rmSync(outRoot, { recursive: true, force: true });
-emit('media', figures, { clip: path.basename(clip), durationSeconds: duration, rounds });
+emit('media', figures, { clip: path.basename(clip), durationSeconds: duration, rounds, streamHashesBy: hashedBy });
 
 function run(cmd, argv, cwd, stdio = 'ignore') {
   return new Promise((resolve, reject) => {
