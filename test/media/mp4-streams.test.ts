@@ -20,6 +20,9 @@ const src = (size: string, seconds: number) => [
   `testsrc2=size=${size}:rate=25:duration=${seconds}`,
 ];
 const tone = (seconds: number) => ['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`];
+/** 2 s of 320×240 H.264 (x264 with `x264`) and AAC into `out`. */
+const h264Aac = (x264: string[], out: string) =>
+  ff(...src('320x240', 2), ...tone(2), '-c:v', 'libx264', ...x264, '-c:a', 'aac', '-shortest', out);
 
 function linesOf(r: FileStreamHashes): string[] | undefined {
   return r.streams.ok ? streamHashLines(r.streams.tracks) : undefined;
@@ -50,40 +53,10 @@ beforeAll(() => {
   ff(...src('320x240', 1), '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', at('video-only.mp4'));
   kinds['MP4 video only'] = at('video-only.mp4');
   // B-frames: ctts and a video edit list with a non-zero media time; moov at the end (no faststart)
-  ff(
-    ...src('320x240', 2),
-    ...tone(2),
-    '-c:v',
-    'libx264',
-    '-preset',
-    'veryfast',
-    '-bf',
-    '3',
-    '-pix_fmt',
-    'yuv420p',
-    '-c:a',
-    'aac',
-    '-shortest',
-    at('bframes-moov-last.mp4'),
-  );
+  h264Aac(['-preset', 'veryfast', '-bf', '3', '-pix_fmt', 'yuv420p'], at('bframes-moov-last.mp4'));
   kinds['MP4 B-frames, moov last'] = at('bframes-moov-last.mp4');
   // full-range (as many body cameras write it)
-  ff(
-    ...src('320x240', 2),
-    ...tone(2),
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-pix_fmt',
-    'yuvj420p',
-    '-c:a',
-    'aac',
-    '-shortest',
-    '-movflags',
-    '+faststart',
-    at('fullrange.mp4'),
-  );
+  h264Aac(['-preset', 'ultrafast', '-pix_fmt', 'yuvj420p', '-movflags', '+faststart'], at('fullrange.mp4'));
   kinds['MP4 full range'] = at('fullrange.mp4');
   // the copies our remux makes: ffmpeg-written, faststart, stamped tags
   for (const [name, file] of Object.entries({ ...kinds })) {
