@@ -5,7 +5,7 @@
 # scripts all use this one script, so they agree on the version.
 #
 #   scripts/node-lts.sh [--version V] dir        install if needed, print the directory
-#   scripts/node-lts.sh [--version V] env        print export lines: eval "$(scripts/node-lts.sh env)"
+#   scripts/node-lts.sh [--version V] env        print export lines (PATH, npm_config_nodedir): eval "$(scripts/node-lts.sh env)"
 #   scripts/node-lts.sh [--version V] exec CMD…  run CMD with a supported Node first on PATH: the
 #                                                 node already on PATH when it is >= 22.12 (unless
 #                                                 --version asks for one), else the pinned LTS
@@ -74,6 +74,10 @@ case "$mode" in
   env)
     dir=$(install "${version:-$PINNED}")
     printf 'export PATH=%q:"$PATH"\n' "$dir/bin"
+    # npm builds better-sqlite3 with node-gyp at install (binding.gyp, no install script of its
+    # own): point it at this Node's headers (include/node in the package), not a download from
+    # nodejs.org, which a closed network refuses.
+    printf 'export npm_config_nodedir=%q\n' "$dir"
     ;;
   exec)
     [[ $# -gt 0 ]] || {
