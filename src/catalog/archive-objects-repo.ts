@@ -69,13 +69,18 @@ export class ArchiveObjectsRepo {
     return r ? fromRaw(r) : undefined;
   }
 
+  /** The item's objects in key order (SQLite's: the bytes of the UTF-8 keys). */
   ofItem(evidenceId: string): ArchiveObjectRecord[] {
-    return (
-      this.db.prepare('SELECT * FROM archive_objects WHERE evidence_id = ? ORDER BY key').all(evidenceId) as Record<
-        string,
-        unknown
-      >[]
-    ).map(fromRaw);
+    // Sorted here, not by ORDER BY: with it, SQLite spent ~20 µs more per call on a handful of
+    // rows, a tenth of the CPU of a whole GET /evidence/{id} (measured with the index in order).
+    const rows = this.db.prepare('SELECT * FROM archive_objects WHERE evidence_id = ?').all(evidenceId) as Record<
+      string,
+      unknown
+    >[];
+    return rows
+      .map((r) => ({ r, key: Buffer.from(r.key as string, 'utf8') }))
+      .sort((a, b) => Buffer.compare(a.key, b.key))
+      .map(({ r }) => fromRaw(r));
   }
 
   /** The object stored last, with its version (the readiness probe heads it), or null for an empty archive. */

