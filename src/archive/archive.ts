@@ -86,6 +86,15 @@ export interface LockSelfTest {
   steps: string[];
 }
 
+/** An archived object's file, open: positioned reads until close(). */
+export interface OpenedFile {
+  /** Same form as ObjectInfo.identity: equal only while the file is the one head() saw. */
+  identity: string;
+  /** Reads up to `length` bytes at `position` into `buffer`; the count read (0 at the end). */
+  read(buffer: Buffer, length: number, position: number): Promise<number>;
+  close(): Promise<void>;
+}
+
 export interface ArchiveBackend {
   readonly kind: 'local' | 's3';
   /** Throws SealdockError('ARCHIVE_NOT_READY') with what to fix (e.g. Object Lock not enabled). */
@@ -105,6 +114,11 @@ export interface ArchiveBackend {
    * catalog recorded and checks the bytes; a bare read gets whatever the key shows now.
    */
   read(key: string, range?: ByteRange, versionId?: string): Promise<Readable>;
+  /**
+   * The object's file opened for positioned reads, with the identity `head` reports for it
+   * (local backend only): lets the API stream a Range through reused buffers (archive/pinned.ts).
+   */
+  openFile?(key: string): Promise<OpenedFile>;
   /** Every key under the prefix, in lexical order (what is visible now: not behind a delete marker). */
   list(prefix: string): AsyncIterable<string>;
   /**

@@ -12,17 +12,24 @@ import { copyHashFlush, readFileChunks } from '../util/durable-copy.js';
 import { fsyncPath } from '../util/fsync.js';
 import { sha256File } from '../util/hash.js';
 import { nowIso } from '../util/time.js';
+
 import type {
   ArchiveBackend,
   ByteRange,
   ObjectInfo,
   ObjectSource,
   ObjectVersion,
+  OpenedFile,
   PutOptions,
   StoredObject,
   VerifyResult,
 } from './archive.js';
 import { assertSafeKey } from './keys.js';
+
+/** Any write to the file changes one of these (ctime at least): what a proof of its bytes is tied to. */
+function fileIdentity(st: fs.Stats): string {
+  return `file:${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+}
 
 const META_DIR = '.sealdock-meta';
 const TMP_DIR = '.sealdock-tmp';
@@ -275,7 +282,7 @@ export class LocalArchive implements ArchiveBackend {
       legalHold: meta?.legalHold,
       etag: meta ? `"${meta.sha256}"` : `"${st.size.toString(16)}-${Math.trunc(st.mtimeMs).toString(16)}"`,
       lastModified: st.mtime,
-      identity: `file:${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`,
+      identity: fileIdentity(st),
     };
   }
 
@@ -288,6 +295,20 @@ export class LocalArchive implements ArchiveBackend {
       highWaterMark: 1024 * 1024,
       ...(range ? { start: range.start, end: range.end } : {}),
     });
+  }
+
+  async openFile(key: string): Promise<OpenedFile> {
+    const file = this.objectPath(key);
+    // O_NOFOLLOW: the object is a regular file we placed, never a link planted in the archive.
+    const handle = await fsp.open(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW).catch((err: unknown) => {
+      throw new SealdockError('NOT_FOUND', `no archived object ${key}`, undefined, { cause: err });
+    });
+    const st = await handle.stat();
+    return {
+      identity: fileIdentity(st),
+      read: async (buffer, length, position) => (await handle.read(buffer, 0, length, position)).bytesRead,
+      close: () => handle.close(),
+    };
   }
 
   async *list(prefix: string): AsyncIterable<string> {

@@ -11,10 +11,13 @@
 //   identity (inode, size, mtime, ctime — any write changes ctime) and remembered.
 // A mismatch raises an integrity alarm (the sink logs, counts and audits it) and fails the read
 // with INTEGRITY_ALARM; it is never a normal read.
+// A range of a local file may also be sent by a RangePump (openRange): the same attestation first,
+// then the file is opened and must still be the identity that was attested; its bytes go out
+// through a few reused buffers, exactly the range's length or the response is cut off.
 import { createHash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { SealdockError, isSealdockError } from '../errors.js';
-import type { ArchiveBackend, ByteRange, ObjectInfo } from './archive.js';
+import type { ArchiveBackend, ByteRange, ObjectInfo, OpenedFile } from './archive.js';
 
 /** What the catalog recorded about an archived object. */
 export interface PinnedObject {
@@ -81,6 +84,32 @@ export class PinnedReader {
     }
     const source = await this.archive.read(obj.key, undefined, versionId);
     return source.pipe(this.verifying(obj, versionId, info.identity, opts, source));
+  }
+
+  /**
+   * A range, attested as open() does, ready to be written by a RangePump: its first chunk is read
+   * and `beforeFirstByte` has run when this resolves. Null when the backend has no files to open
+   * (S3) or the file changed since it was attested: then open() serves the read.
+   */
+  async openRange(obj: PinnedObject, opts: OpenOptions & { range: ByteRange }): Promise<RangePump | null> {
+    if (!this.archive.openFile) return null;
+    const versionId = await this.versionOf(obj);
+    const info = await this.pinnedHead(obj, versionId, opts.reader);
+    await this.attest(obj, info, versionId, opts.reader);
+    const file = await this.archive.openFile(obj.key);
+    if (file.identity !== info.identity) {
+      await file.close();
+      return null;
+    }
+    const pump = new RangePump(file, opts.range, obj.key);
+    try {
+      await pump.readFirst();
+      opts.beforeFirstByte?.();
+    } catch (err) {
+      await pump.close();
+      throw err;
+    }
+    return pump;
   }
 
   /** The whole object, checked (manifests, signatures: small). */
@@ -344,4 +373,128 @@ async function firstVersion(
     if (!first || at <= first.at) first = { versionId: v.versionId, at };
   }
   return first;
+}
+
+/** What a RangePump writes to (an http.ServerResponse): write callbacks say when a chunk left. */
+export interface ChunkSink {
+  write(chunk: Buffer, done: (err?: Error | null) => void): boolean;
+  end(): void;
+  destroy(err?: Error): void;
+  readonly destroyed: boolean;
+  once(event: 'close', listener: () => void): unknown;
+}
+
+const PUMP_CHUNK = 1024 * 1024;
+const PUMP_DEPTH = 3;
+/** Chunk buffers whose last write has completed, kept for the next range (page faults of fresh
+ *  1 MiB buffers cost more than the copy into the socket). Bounded. */
+const sparePumpBuffers: Buffer[] = [];
+const SPARE_MAX = 4 * PUMP_DEPTH;
+
+/**
+ * Streams one byte range of an open file through at most PUMP_DEPTH buffers: a buffer is read
+ * into again only after the write that sent it has completed, so no byte is overwritten while a
+ * socket still holds it, and reads run ahead of the socket. Exactly the range's length is sent;
+ * a file that ends early fails the response mid-body (the sink is destroyed: never complete).
+ */
+export class RangePump {
+  private position: number;
+  private readonly end: number;
+  private first: { buffer: Buffer; length: number } | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly file: OpenedFile,
+    range: ByteRange,
+    private readonly key: string,
+  ) {
+    this.position = range.start;
+    this.end = range.end + 1;
+  }
+
+  /** Reads the first chunk (before any byte may leave: a read that fails here is a clean error). */
+  async readFirst(): Promise<void> {
+    this.first = await this.readNext();
+  }
+
+  /** Writes the range to `sink` and ends it; on any failure the sink is destroyed, not ended. */
+  async run(sink: ChunkSink): Promise<void> {
+    // Each of the PUMP_DEPTH buffers is free, being read into, or held by a write; only a write
+    // callback without error frees it again.
+    let free = PUMP_DEPTH;
+    const spare: Buffer[] = [];
+    const reads: Promise<{ buffer: Buffer; length: number }>[] = [];
+    let failed: Error | null = null;
+    let wake: (() => void) | null = null;
+    const notify = () => {
+      const w = wake;
+      wake = null;
+      w?.();
+    };
+    sink.once('close', notify);
+    const send = (chunk: { buffer: Buffer; length: number }) => {
+      sink.write(chunk.buffer.subarray(0, chunk.length), (err) => {
+        if (err) failed ??= err;
+        else {
+          spare.push(chunk.buffer);
+          free++;
+        }
+        notify();
+      });
+    };
+    try {
+      if (this.first) {
+        free--;
+        send(this.first);
+        this.first = null;
+      }
+      while (this.position < this.end || reads.length > 0) {
+        if (failed) throw failed;
+        if (sink.destroyed) throw new Error('the client went away');
+        while (this.position < this.end && free > 0) {
+          free--;
+          const read = this.readNext(spare.pop());
+          read.catch(() => undefined); // awaited in order below; settled before the file closes
+          reads.push(read);
+        }
+        if (reads.length === 0) {
+          await new Promise<void>((resolve) => (wake = resolve)); // every buffer is in a write
+          continue;
+        }
+        send(await reads.shift()!);
+      }
+      if (failed) throw failed;
+      sink.end();
+    } catch (err) {
+      sink.destroy(err as Error);
+    } finally {
+      await Promise.allSettled(reads);
+      for (const b of spare) if (sparePumpBuffers.length < SPARE_MAX) sparePumpBuffers.push(b);
+      await this.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.file.close();
+  }
+
+  private async readNext(reuse?: Buffer): Promise<{ buffer: Buffer; length: number }> {
+    const want = Math.min(PUMP_CHUNK, this.end - this.position);
+    const at = this.position;
+    this.position += want;
+    const buffer = reuse ?? sparePumpBuffers.pop() ?? Buffer.allocUnsafeSlow(PUMP_CHUNK);
+    let length = 0;
+    while (length < want) {
+      const n = await this.file.read(buffer.subarray(length), want - length, at + length);
+      if (n === 0)
+        throw new SealdockError(
+          'ARCHIVE_UNAVAILABLE',
+          `${this.key}: the file ended ${this.end - at - length} bytes early`,
+        );
+      length += n;
+    }
+    return { buffer, length };
+  }
 }

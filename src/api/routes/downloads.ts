@@ -161,9 +161,8 @@ export function downloadRoutes(app: FastifyInstance, deps: ApiDeps): void {
       }
       // The access row is written right before the first byte is released, so a read refused for
       // its bytes (or a small object that fails its hash) is recorded as the failed read it is.
-      const stream = await reader.open(t, {
-        reader: 'api',
-        range: partial,
+      const opening = {
+        reader: 'api' as const,
         // The reader calls this synchronously: the row is committed (durable) before it returns.
         beforeFirstByte: () =>
           recordAccessNow(deps, request, {
@@ -172,8 +171,20 @@ export function downloadRoutes(app: FastifyInstance, deps: ApiDeps): void {
             status,
             bytes: partial ? partial.end - partial.start + 1 : t.size,
           }),
-      });
-      return reply.send(stream);
+      };
+      // A range of a local file: written through reused buffers, straight to the socket (twice the
+      // throughput of a stream of fresh 1 MiB chunks). The reply is ours from here on: headers as
+      // set above, and the response is cut off (socket destroyed) if the file fails mid-range.
+      const pump = partial ? await reader.openRange(t, { ...opening, range: partial }) : null;
+      if (pump) {
+        reply.hijack();
+        for (const [name, value] of Object.entries(reply.getHeaders()))
+          if (value !== undefined) reply.raw.setHeader(name, value);
+        reply.raw.writeHead(status);
+        void pump.run(reply.raw);
+        return reply;
+      }
+      return reply.send(await reader.open(t, { ...opening, range: partial }));
     };
 
   const schema = (summary: string, withRevision: boolean, playback: boolean) => ({
