@@ -3,6 +3,7 @@
 // the file directly.
 import { auditRowHash, GENESIS_HASH, type AuditEntry, type AuditRow, type AuditVerifyResult } from '../audit/chain.js';
 import { nowIso } from '../util/time.js';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 import { detailsColumn, readJson } from './json-columns.js';
 import { WalSync, type WalIdentity } from './wal-sync.js';
@@ -75,8 +76,9 @@ export class AuditLog {
    * then run with synchronous=NORMAL and the WAL is fsynced by us, off the event loop.
    */
   private readonly walSync: WalSync | null;
-  private readonly syncNormal;
-  private readonly syncRestore;
+  /** The PRAGMA statements around a group commit: prepared at the first one, since SQLite refuses to prepare them inside a transaction (a repository may be made inside one). */
+  private syncPragmas: { normal: Statement; restore: Statement } | null = null;
+  private readonly synchronous: number;
   /** The fsync of the committed batch (at most one at a time); rejects when the fsync failed. */
   private syncing: Promise<void> | null = null;
   /** Set by a failed fsync: from then on SQLite syncs every commit itself (see commitWaiting). */
@@ -88,8 +90,7 @@ export class AuditLog {
     const synchronous = db.memory || db.readonly ? 0 : (db.pragma('synchronous', { simple: true }) as number);
     const wal = synchronous >= 2 && db.pragma('journal_mode', { simple: true }) === 'wal';
     this.walSync = wal ? new WalSync(db.name) : null;
-    this.syncNormal = db.prepare('PRAGMA synchronous = NORMAL');
-    this.syncRestore = db.prepare(`PRAGMA synchronous = ${synchronous}`);
+    this.synchronous = synchronous;
     this.last = db.prepare<[], { seq: number; hash: string }>(
       'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1',
     );
@@ -183,11 +184,15 @@ export class AuditLog {
     let wal: WalIdentity | undefined;
     try {
       if (unsynced) {
-        this.syncNormal.run();
+        this.syncPragmas ??= {
+          normal: this.db.prepare('PRAGMA synchronous = NORMAL'),
+          restore: this.db.prepare(`PRAGMA synchronous = ${this.synchronous}`),
+        };
+        this.syncPragmas.normal.run();
         try {
           rows = this.appendAll(batch.map((w) => w.entry));
         } finally {
-          this.syncRestore.run();
+          this.syncPragmas.restore.run();
         }
         wal = this.walSync!.identify();
       } else {
