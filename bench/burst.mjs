@@ -19,11 +19,13 @@
 //   npm run build && node bench/burst.mjs [clipsPerDevice=10] [devices=8]
 //   BURST_TIMELINE=1 …  also prints where the daemon's time went (per stage: waiting vs running),
 //                       from its debug log and audit rows (logging costs a little itself)
+//   BURST_KEEP=1 …  keeps bench/out/burst (the daemon's log, catalog, archive) for a closer look
 //   BURST_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' …  node flags for the daemon
 // Target: sealdock ≤ 1.1× the direct work.
 import { execFile, spawn } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +41,22 @@ const work = path.join(root, 'bench', 'out', 'burst');
 fs.rmSync(work, { recursive: true, force: true });
 fs.mkdirSync(work, { recursive: true });
 const timeline = process.env.BURST_TIMELINE === '1';
+/**
+ * CPU seconds used by a process and the children it has waited for (user + system), from
+ * /proc: on a shared machine the wall clock moves with the load, the CPU a burst costs much less.
+ */
+function cpuSeconds(pid) {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // utime, stime, cutime, cstime are fields 14–17 (1-based); the split starts at field 3
+  const [utime, stime, cutime, cstime] = fields.slice(11, 15).map((t) => Number(t) / 100);
+  return { own: utime + stime, children: cutime + cstime };
+}
+const cpuSince = (pid, before) => {
+  const now = cpuSeconds(pid);
+  return { own: now.own - before.own, children: now.children - before.children };
+};
+const showCpu = (c) =>
+  `CPU ${(c.own + c.children).toFixed(1)} s: own ${c.own.toFixed(1)}, tools ${c.children.toFixed(1)}`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const fixtures = ['h264-aac-1080p.mp4', 'h264-aac.mp4'].map((f) => path.join(root, 'fixtures', 'generated', f));
 for (const f of fixtures) {
@@ -123,11 +141,13 @@ async function viaSealdock() {
   );
   const statusFile = path.join(dir, 'data', 'daemon-status.json');
   while (!fs.existsSync(statusFile)) await sleep(50);
+  const cpu0 = cpuSeconds(child.pid);
   const t0 = performance.now();
   const landedAt = Date.now();
   land(staged, dock, files);
   const catalog = path.join(dir, 'data', 'catalog.sqlite');
   let seconds;
+  let cpu;
   for (;;) {
     await sleep(100);
     const db = new Database(catalog, { readonly: true });
@@ -138,13 +158,16 @@ async function viaSealdock() {
     if (bad.length) console.error('bench/burst: items not going well:', JSON.stringify(bad.slice(0, 3)));
     if (r.n === files.length) {
       seconds = (performance.now() - t0) / 1000;
+      cpu = cpuSince(child.pid, cpu0);
+      const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      console.log(`sealdock daemon: peak RSS ${(status.match(/VmHWM:\s+(\d+)/)[1] / 1024) | 0} MB`);
       break;
     }
   }
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   if (timeline) printTimeline(burstTimeline(logFile, catalog, landedAt));
-  return { seconds, clips: files.length };
+  return { seconds, cpu, clips: files.length };
 }
 
 // ---- the same work, done directly -------------------------------------------------------------
@@ -276,6 +299,7 @@ async function direct() {
   for (const d of [dock, spool, archive]) fs.mkdirSync(d, { recursive: true });
   const staged = path.join(dir, 'staged');
   const files = stage(staged, 'direct');
+  const cpu0 = cpuSeconds(process.pid);
   const t0 = performance.now();
   land(staged, dock, files);
   const queue = [...files];
@@ -284,7 +308,7 @@ async function direct() {
       for (let rel = queue.shift(); rel; rel = queue.shift()) await directOne(dock, spool, archive, rel);
     }),
   );
-  return { seconds: (performance.now() - t0) / 1000, clips: files.length };
+  return { seconds: (performance.now() - t0) / 1000, cpu: cpuSince(process.pid, cpu0), clips: files.length };
 }
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 1);
@@ -296,15 +320,17 @@ for (let r = 0; r < rounds; r++) {
     const res = await f();
     (f === viaSealdock ? ours : theirs).push(res.seconds);
     console.log(
-      `${f === viaSealdock ? 'sealdock' : 'direct  '}: ${res.clips} clips archived in ${res.seconds.toFixed(2)} s`,
+      `${f === viaSealdock ? 'sealdock' : 'direct  '}: ${res.clips} clips archived in ${res.seconds.toFixed(2)} s ` +
+        `(${showCpu(res.cpu)}; load ${os.loadavg()[0].toFixed(1)})`,
     );
-    fs.rmSync(path.join(work, f === viaSealdock ? 'sealdock' : 'direct'), { recursive: true, force: true });
+    if (!process.env.BURST_KEEP)
+      fs.rmSync(path.join(work, f === viaSealdock ? 'sealdock' : 'direct'), { recursive: true, force: true });
   }
 }
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const ratio = mean(ours) / mean(theirs);
 console.log(`ratio sealdock / direct: ${ratio.toFixed(2)} (target ≤ 1.1)`);
-fs.rmSync(work, { recursive: true, force: true });
+if (!process.env.BURST_KEEP) fs.rmSync(work, { recursive: true, force: true });
 emit('burst', [
   figure(
     `shift-change burst: ${devices} devices × ${perDevice} clips (1080p/720p H.264 + sidecars), all archived`,

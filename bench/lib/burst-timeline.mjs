@@ -21,7 +21,8 @@ export function burstTimeline(logFile, catalogFile, landedAt) {
   for (const line of fs.readFileSync(logFile, 'utf8').split('\n')) {
     if (!line.startsWith('{')) continue;
     const r = JSON.parse(line);
-    if (r.msg === 'intake ran' && r.evidenceId) item(r.evidenceId).intake = { start: r.startedAt, ms: r.ms };
+    if (r.msg === 'intake ran' && r.result === 'new')
+      item(r.evidenceId).intake = { start: r.startedAt, ms: r.ms, seen: r.seenAt };
     else if (r.msg === 'stage ran') item(r.evidenceId)[r.stage] = { start: r.startedAt, ms: r.ms };
   }
   const db = new Database(catalogFile, { readonly: true });
@@ -51,6 +52,11 @@ export function printTimeline({ items, landedAt }) {
     );
     prevEnd = (it) => it[step].start + it[step].ms;
   }
+  const seen = items.map((it) => it.intake.seen - landedAt);
+  console.log(
+    `  (intake: first seen ${f(mean(seen))} after landing, latest ${f(Math.max(...seen))}; ` +
+      `taken ${f(mean(items.map((it) => it.intake.start - it.intake.seen)))} after first seen)`,
+  );
   const released = items.filter((it) => it.released).map((it) => it.released - (it.preserve.start + it.preserve.ms));
   if (released.length) console.log(`  release   ${f(mean(released))} after preserved (mean)`);
 }

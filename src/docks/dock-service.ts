@@ -65,6 +65,10 @@ export interface DockReport {
 const MAX_PARALLEL_INTAKES = 2;
 /** lstat calls in flight at once when looking at the tracked files */
 const LSTAT_BATCH = 64;
+/** the dock is walked this long after a watcher event… */
+const SCAN_SOON_MS = 100;
+/** …and at most this often for watcher events */
+const SCAN_AFTER_EVENTS_EVERY_MS = 1000;
 const LISTED_MAX = 200;
 const UNREADABLE_CODES = new Set(['EACCES', 'EPERM', 'ENAMETOOLONG', 'ELOOP', 'EIO']);
 
@@ -90,6 +94,9 @@ export class DockService {
   /** the next look sooner than the poll (a watcher event, a quiet period ending) and when it is due */
   private soon: { timer: NodeJS.Timeout; at: number } | null = null;
   private scanning: Promise<void> | null = null;
+  private scanAgain = false;
+  private scanSoonTimer: NodeJS.Timeout | null = null;
+  private lastEventWalk = 0;
   private readonly running = new Set<Promise<void>>();
 
   constructor(
@@ -115,6 +122,7 @@ export class DockService {
         {
           onCandidate: (p) => this.trackPath(dock, Buffer.from(p, 'utf8')),
           onGone: (p) => this.tracked.delete(keyOf(Buffer.from(p, 'utf8'))),
+          onFolder: () => this.scanSoon(),
           onError: (err) => this.deps.log.error({ dockId: dock.id, err: err.message }, 'dock watcher error'),
         },
         { depth: intake.maxDepth },
@@ -134,6 +142,7 @@ export class DockService {
     if (this.timer) clearInterval(this.timer);
     if (this.soon) clearTimeout(this.soon.timer);
     if (this.scanTimer) clearInterval(this.scanTimer);
+    if (this.scanSoonTimer) clearTimeout(this.scanSoonTimer);
     await Promise.all(this.watchers.map((w) => w.close()));
     await this.scanning;
     await Promise.allSettled([...this.running]);
@@ -199,6 +208,7 @@ export class DockService {
     // Seen now, not at the next poll: the quiet period starts counting from here (a burst of
     // events is one look).
     this.tickSoon(0);
+    this.scanSoon();
   }
 
   private track(dock: DockConfig, abs: Buffer, rel: Buffer): void {
@@ -216,16 +226,42 @@ export class DockService {
     });
   }
 
-  /** One walk of every dock: tracks files the watcher missed or that changed, refreshes the findings. */
+  /**
+   * A walk shortly after the watcher reported something (a burst of events is one walk, at most
+   * one a second): chokidar, busy with a burst, missed whole device folders moved onto a dock
+   * here (no event at all for them until the next walk, 30 s later).
+   */
+  private scanSoon(): void {
+    if (this.scanSoonTimer || this.stopped) return;
+    const delay = Math.max(SCAN_SOON_MS, this.lastEventWalk + SCAN_AFTER_EVENTS_EVERY_MS - Date.now());
+    this.scanSoonTimer = setTimeout(() => {
+      this.scanSoonTimer = null;
+      this.lastEventWalk = Date.now();
+      void this.scan().then(() => this.tickSoon(0));
+    }, delay);
+  }
+
+  /**
+   * One walk of every dock: tracks files the watcher missed or that changed, refreshes the
+   * findings. Asked for while a walk runs, it walks once more after it (the folder may have been
+   * passed already).
+   */
   private scan(): Promise<void> {
-    if (this.scanning || this.stopped) return this.scanning ?? Promise.resolve();
+    if (this.stopped) return this.scanning ?? Promise.resolve();
+    if (this.scanning) {
+      this.scanAgain = true;
+      return this.scanning;
+    }
     this.scanning = (async () => {
       try {
-        for (const dock of this.deps.config.docks) {
-          if (this.stopped) return;
-          await this.scanOne(dock);
-        }
-        this.publishMetrics();
+        do {
+          this.scanAgain = false;
+          for (const dock of this.deps.config.docks) {
+            if (this.stopped) return;
+            await this.scanOne(dock);
+          }
+          this.publishMetrics();
+        } while (this.scanAgain && !this.stopped);
       } catch (err) {
         this.deps.log.error({ err: errorMessage(err) }, 'dock walk failed; the next one retries');
       } finally {
@@ -246,10 +282,9 @@ export class DockService {
       }
       seen.add(key);
       if (this.tracked.has(key) || this.inFlight.has(key)) continue;
-      const before = this.taken.get(key);
-      if (before) {
+      if (this.taken.has(key)) {
         const st = await fsp.lstat(e.abs).catch(() => null);
-        if (st && st.size === before.size && st.mtimeMs === before.mtimeMs && st.ino === before.ino) continue;
+        if (st && this.isTakenAsIs(key, st)) continue;
         this.taken.delete(key);
       }
       this.track(dock, e.abs, e.rel);
@@ -257,6 +292,12 @@ export class DockService {
     for (const key of this.taken.keys()) if (!seen.has(key) && this.dockOfKey(key) === dock.id) this.taken.delete(key);
     this.scanFindings.set(dock.id, findings);
     for (const [key, f] of findings) this.auditOnce(key, f);
+  }
+
+  /** Taken already, and still the very file that was taken (same size, mtime and inode). */
+  private isTakenAsIs(key: string, st: Stats): boolean {
+    const before = this.taken.get(key);
+    return before !== undefined && st.size === before.size && st.mtimeMs === before.mtimeMs && st.ino === before.ino;
   }
 
   private dockOfKey(key: string): string | undefined {
@@ -333,6 +374,12 @@ export class DockService {
             // Gone, or replaced by something that is not a file: the walk reports what it is.
             this.tracked.delete(key);
             this.fileFindings.delete(key);
+            return;
+          }
+          if (this.isTakenAsIs(key, st)) {
+            // A late watcher event for a file already taken (chokidar reported some seconds
+            // late in a burst): the walk's rule, it is tracked again only once it changed.
+            this.tracked.delete(key);
             return;
           }
           t.obs = observe(t.obs, st.size, st.mtimeMs, now);

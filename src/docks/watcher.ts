@@ -8,6 +8,8 @@ import { isIgnoredName } from './names.js';
 export interface DockWatcherEvents {
   onCandidate(absPath: string): void;
   onGone(absPath: string): void;
+  /** A folder appeared after the initial scan (the dock service walks the dock: see scanSoon). */
+  onFolder?(absPath: string): void;
   onError(err: Error): void;
 }
 
@@ -41,6 +43,8 @@ export class DockWatcher {
       this.events.onError(err instanceof Error ? err : new Error(String(err))),
     );
     await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
+    const onFolder = this.events.onFolder?.bind(this.events);
+    if (onFolder) this.watcher.on('addDir', (p: string) => p !== root && onFolder(p));
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,7 @@
 import type { ObjectSource } from '../archive/archive.js';
 import { laterOf, legalHoldFor, retainUntil } from '../archive/retention.js';
 import type { ArchiveObjectRecord, EvidenceRecord } from '../catalog/evidence-repo.js';
-import { SealdockError } from '../errors.js';
+import { SealdockError, errorMessage } from '../errors.js';
 import type { PipelineContext } from './context.js';
 
 export interface LockTerms {
@@ -35,41 +35,105 @@ export interface ObjectToArchive {
   contentType: string;
 }
 
-export async function archiveVerified(
-  ctx: PipelineContext,
-  evidenceId: string,
-  obj: ObjectToArchive,
-  lock: LockTerms,
-): Promise<void> {
-  const known = ctx.repo.archiveObjects.ofItem(evidenceId).find((o) => o.key === obj.key);
-  if (known?.verifiedAt && known.sha256 === obj.sha256) return;
-  const stored = await ctx.archive.put(obj.key, obj.source, {
-    sha256: obj.sha256,
-    size: obj.size,
-    contentType: obj.contentType,
-    retainUntil: lock.retainUntil,
-    legalHold: lock.legalHold,
-  });
-  ctx.repo.archiveObjects.record({
-    key: obj.key,
-    evidenceId,
-    kind: obj.kind,
-    sha256: obj.sha256,
-    size: obj.size,
-    versionId: stored.versionId ?? null,
-    backendChecksum: stored.backendChecksum ?? null,
-    retainUntil: lock.retainUntil.toISOString(),
-    legalHold: lock.legalHold,
-  });
-  const check = await ctx.archive.verify(obj.key, { sha256: obj.sha256, size: obj.size });
-  if (!check.ok) {
-    throw new SealdockError('VERIFY_FAILED', `archived ${obj.key} did not verify: ${check.problem ?? 'mismatch'}`, {
+type ArchivedRow = Omit<ArchiveObjectRecord, 'storedAt' | 'verifiedAt'>;
+
+/**
+ * A stage's objects, put into the archive and verified one after another, and recorded in the
+ * catalog together with the stage's own transition: one commit (one fsync on the event loop)
+ * instead of two per object. An object counts as archived only once recorded verified, and a
+ * crash before the commit just puts again (write-once, `alreadyPresent`) and verifies again.
+ */
+export class ArchiveBatch {
+  private readonly rows: ArchivedRow[] = [];
+  private known: ArchiveObjectRecord[] | null = null;
+
+  constructor(
+    private readonly ctx: PipelineContext,
+    private readonly evidenceId: string,
+    private readonly lock: LockTerms,
+  ) {}
+
+  /** Puts and verifies `obj` (nothing to do when the catalog already has it verified). */
+  async put(obj: ObjectToArchive): Promise<void> {
+    const { ctx, evidenceId, lock } = this;
+    this.known ??= ctx.repo.archiveObjects.ofItem(evidenceId);
+    const known = this.known.find((o) => o.key === obj.key);
+    if (known?.verifiedAt && known.sha256 === obj.sha256) return;
+    const stored = await ctx.archive.put(obj.key, obj.source, {
+      sha256: obj.sha256,
+      size: obj.size,
+      contentType: obj.contentType,
+      retainUntil: lock.retainUntil,
+      legalHold: lock.legalHold,
+    });
+    const row: ArchivedRow = {
       key: obj.key,
+      evidenceId,
+      kind: obj.kind,
+      sha256: obj.sha256,
+      size: obj.size,
+      versionId: stored.versionId ?? null,
+      backendChecksum: stored.backendChecksum ?? null,
+      retainUntil: lock.retainUntil.toISOString(),
+      legalHold: lock.legalHold,
+    };
+    const check = await ctx.archive.verify(obj.key, { sha256: obj.sha256, size: obj.size });
+    if (!check.ok) {
+      // In the archive but not verified: recorded as such (its version, for the reads that follow).
+      ctx.repo.archiveObjects.record(row);
+      throw new SealdockError('VERIFY_FAILED', `archived ${obj.key} did not verify: ${check.problem ?? 'mismatch'}`, {
+        key: obj.key,
+      });
+    }
+    this.rows.push(row);
+    ctx.log.debug(
+      { evidenceId, key: obj.key, method: check.method, alreadyPresent: stored.alreadyPresent },
+      'archived and verified',
+    );
+  }
+
+  /**
+   * Records every object verified so far as verified, and runs `transition` (given the item as it
+   * is now) in the same transaction.
+   */
+  commit<T>(transition: (current: EvidenceRecord | null) => T): T {
+    const { repo } = this.ctx;
+    return repo.readModifyWrite(this.evidenceId, (current) => {
+      for (const row of this.rows) {
+        repo.archiveObjects.record(row);
+        repo.archiveObjects.markVerified(row.key);
+      }
+      const result = transition(current);
+      this.rows.length = 0;
+      return result;
     });
   }
-  ctx.repo.archiveObjects.markVerified(obj.key);
-  ctx.log.debug(
-    { evidenceId, key: obj.key, method: check.method, alreadyPresent: stored.alreadyPresent },
-    'archived and verified',
-  );
+
+  /**
+   * Runs a stage's archiving. Should it fail, what was verified before the failure is recorded
+   * first, so that the retry does not put and verify it again.
+   */
+  static async run<T>(
+    ctx: PipelineContext,
+    evidenceId: string,
+    lock: LockTerms,
+    work: (batch: ArchiveBatch) => Promise<T>,
+  ): Promise<T> {
+    const batch = new ArchiveBatch(ctx, evidenceId, lock);
+    try {
+      return await work(batch);
+    } catch (err) {
+      if (batch.rows.length > 0) {
+        try {
+          batch.commit(() => undefined);
+        } catch (recordErr) {
+          ctx.log.warn(
+            { evidenceId, err: errorMessage(recordErr) },
+            'could not record the objects verified before a failure; the retry verifies them again',
+          );
+        }
+      }
+      throw err;
+    }
+  }
 }

@@ -7,7 +7,7 @@ import { unconfirmedElements } from '../elements/resolve.js';
 import { buildManifest, manifestBytes, parseManifest, type Manifest, type ManifestReason } from '../seal/index.js';
 import { sha256Hex } from '../util/hash.js';
 import { nowIso } from '../util/time.js';
-import { archiveVerified, type LockTerms, type ObjectToArchive } from './archiving.js';
+import type { ArchiveBatch, ObjectToArchive } from './archiving.js';
 import type { PipelineContext } from './context.js';
 import type { ItemMedia } from './item-elements.js';
 import { revisionChanges } from './revision-changes.js';
@@ -151,12 +151,8 @@ export function elementsOfRevision(rev: SealedRevision): Manifest['elements'] {
   return parseManifest(rev.bytes).elements;
 }
 
-export async function archiveRevision(
-  ctx: PipelineContext,
-  item: EvidenceRecord,
-  rev: SealedRevision,
-  lock: LockTerms,
-): Promise<void> {
+/** Adds a sealed revision's manifest, signature and token to a stage's archive batch. */
+export async function archiveRevision(batch: ArchiveBatch, item: EvidenceRecord, rev: SealedRevision): Promise<void> {
   const parts: [ObjectToArchive['kind'], string, Buffer | null, string][] = [
     ['manifest', archiveKeys.manifest(item.id, rev.revision), rev.bytes, 'application/json'],
     ['signature', archiveKeys.signature(item.id, rev.revision), rev.signature, 'application/pkcs7-signature'],
@@ -164,12 +160,7 @@ export async function archiveRevision(
   ];
   for (const [kind, key, bytes, contentType] of parts) {
     if (!bytes) continue;
-    await archiveVerified(
-      ctx,
-      item.id,
-      { kind, key, source: { bytes }, sha256: sha256Hex(bytes), size: bytes.length, contentType },
-      lock,
-    );
+    await batch.put({ kind, key, source: { bytes }, sha256: sha256Hex(bytes), size: bytes.length, contentType });
   }
 }
 

@@ -14,7 +14,7 @@ import { formatIso6709 } from '../media/index.js';
 import { metrics } from '../metrics.js';
 import { contentTypeOf } from '../util/content-type.js';
 import { sha256File } from '../util/hash.js';
-import { archiveVerified, lockTermsFor } from './archiving.js';
+import { ArchiveBatch, lockTermsFor } from './archiving.js';
 import { dockOf, type PipelineContext } from './context.js';
 import { elementChanges, unconfirmedElements } from '../elements/resolve.js';
 import {
@@ -90,8 +90,15 @@ function settleIntakeElements(ctx: PipelineContext, item: EvidenceRecord): Evide
 /**
  * Re-resolves the elements with `media` inside one transaction: an annotation may have landed
  * while a tool ran. Changes caused by the media (`cause`) are audited element by element.
+ * `andThen` (a stage's decision on the updated item) commits in the same transaction.
  */
-function updateElements(ctx: PipelineContext, id: string, media: ItemMedia, cause: 'media' | null): EvidenceRecord {
+function updateElements(
+  ctx: PipelineContext,
+  id: string,
+  media: ItemMedia,
+  cause: 'media' | null,
+  andThen: (updated: EvidenceRecord) => EvidenceRecord = (updated) => updated,
+): EvidenceRecord {
   return ctx.repo.readModifyWrite(id, (current) => {
     const resolved = resolveItemElements(current!, media, {
       dock: dockOf(ctx.config, current!.dockId),
@@ -107,12 +114,14 @@ function updateElements(ctx: PipelineContext, id: string, media: ItemMedia, caus
         });
       }
     }
-    return ctx.repo.update(id, {
-      media,
-      elements: resolved.elements,
-      elementSources: resolved.sources,
-      missing: resolved.missing,
-    });
+    return andThen(
+      ctx.repo.update(id, {
+        media,
+        elements: resolved.elements,
+        elementSources: resolved.sources,
+        missing: resolved.missing,
+      }),
+    );
   });
 }
 
@@ -125,7 +134,11 @@ function clockOffsetOf(ctx: PipelineContext, item: EvidenceRecord): number | nul
  * re-resolve the elements with what the media says (creation time, GPS). A probe that proves the
  * file undecodable is a result; a hung or crashed tool throws, and only this item's step fails.
  */
-async function probeOriginal(ctx: PipelineContext, item: EvidenceRecord): Promise<EvidenceRecord> {
+async function probeOriginal(
+  ctx: PipelineContext,
+  item: EvidenceRecord,
+  andThen?: (probed: EvidenceRecord) => EvidenceRecord,
+): Promise<EvidenceRecord> {
   const file = await ensureOriginalInSpool(ctx, item);
   const outcome = await ctx.media.probe(file, { signal: ctx.signal });
   const prior = item.media as ItemMedia | null;
@@ -142,7 +155,7 @@ async function probeOriginal(ctx: PipelineContext, item: EvidenceRecord): Promis
       clockOffsetSeconds: clockOffsetOf(ctx, item),
     }),
   };
-  return updateElements(ctx, item.id, media, 'media');
+  return updateElements(ctx, item.id, media, 'media', andThen);
 }
 
 /** received → preserved: original + intake manifest archived and verified; no media tool runs. */
@@ -159,40 +172,44 @@ export const preserve: StageHandler = async (ctx, start) => {
   }
   const item = settleIntakeElements(ctx, start);
   const lock = lockTermsFor(ctx, item);
-  await archiveVerified(
-    ctx,
-    item.id,
-    {
+  const preserved = await ArchiveBatch.run(ctx, item.id, lock, async (batch) => {
+    await batch.put({
       kind: 'original',
       key: originalKey(item),
-      source: { path: start.spoolPath },
+      source: { path: start.spoolPath! },
       sha256: item.sha256,
       size: item.size,
       contentType: contentTypeOf(item.originalName),
-    },
-    lock,
-  );
-  const rev =
-    item.manifestRev >= 1 ? await readSealedRevision(ctx, item, 1) : await sealNextRevision(ctx, item, 'intake', null);
-  if (!rev) throw new SealdockError('INTERNAL', `${item.id}: intake manifest missing from the spool`);
-  await archiveRevision(ctx, item, rev, lock);
-  const preserved = moveTo(
-    ctx,
-    'preserve',
-    item,
-    'preserved',
-    {
-      manifestRev: 1,
-      manifestSha256: rev.sha256,
-      retainUntil: lock.retainUntil.toISOString(),
-      legalHold: lock.legalHold,
-    },
-    {
-      manifest: archiveKeys.manifest(item.id, 1),
-      retainUntil: lock.retainUntil.toISOString(),
-      legalHold: lock.legalHold,
-    },
-  );
+    });
+    // Recorded at once: the dock file may be released from here on, and an item with an object
+    // recorded is never mistaken for one the archive holds from elsewhere (adoption above).
+    batch.commit(() => undefined);
+    const rev =
+      item.manifestRev >= 1
+        ? await readSealedRevision(ctx, item, 1)
+        : await sealNextRevision(ctx, item, 'intake', null);
+    if (!rev) throw new SealdockError('INTERNAL', `${item.id}: intake manifest missing from the spool`);
+    await archiveRevision(batch, item, rev);
+    return batch.commit(() =>
+      moveTo(
+        ctx,
+        'preserve',
+        item,
+        'preserved',
+        {
+          manifestRev: 1,
+          manifestSha256: rev.sha256,
+          retainUntil: lock.retainUntil.toISOString(),
+          legalHold: lock.legalHold,
+        },
+        {
+          manifest: archiveKeys.manifest(item.id, 1),
+          retainUntil: lock.retainUntil.toISOString(),
+          legalHold: lock.legalHold,
+        },
+      ),
+    );
+  });
   // Revision 0001 is archived and verified: its spool copy has done its job. The dock file is
   // released by the runner's release sweep, whose failures never touch the item's state. The
   // spool original stays for the media step.
@@ -205,14 +222,28 @@ export const preserve: StageHandler = async (ctx, start) => {
  * the finding and the media-derived elements without a derivative; it settles as `unplayable`.
  */
 export const classify: StageHandler = async (ctx, start) => {
-  const item = isProbed(start.media as ItemMedia | null) ? start : await probeOriginal(ctx, start);
+  // What the probe found and the decision on it commit together.
+  const item = isProbed(start.media as ItemMedia | null)
+    ? decideAfterProbe(ctx, start)
+    : await probeOriginal(ctx, start, (probed) => decideAfterProbe(ctx, probed));
+  // Could wait for weeks: the archive holds the original; derive fetches it back when needed.
+  if (item.state === 'awaiting-annotation') await dropSpoolOriginal(ctx, item);
+};
+
+function decideAfterProbe(ctx: PipelineContext, item: EvidenceRecord): EvidenceRecord {
   const media = item.media as ItemMedia;
   if (!media.probe) {
-    moveTo(ctx, 'classify', item, 'deriving', {}, { unplayable: true, error: media.error ?? 'could not be decoded' });
-    return;
+    return moveTo(
+      ctx,
+      'classify',
+      item,
+      'deriving',
+      {},
+      { unplayable: true, error: media.error ?? 'could not be decoded' },
+    );
   }
   if (!readyToDerive({ missing: item.missing, unconfirmed: unconfirmedOf(item) }, ctx.config)) {
-    moveTo(
+    return moveTo(
       ctx,
       'classify',
       item,
@@ -220,12 +251,9 @@ export const classify: StageHandler = async (ctx, start) => {
       {},
       { missing: item.missing, unconfirmed: unconfirmedOf(item) },
     );
-    // Could wait for weeks: the archive holds the original; derive fetches it back when needed.
-    await dropSpoolOriginal(ctx, item);
-    return;
   }
-  moveTo(ctx, 'classify', item, 'deriving');
-};
+  return moveTo(ctx, 'classify', item, 'deriving');
+}
 
 /** deriving → sealed: playback copy made and stamped, the next manifest revision sealed. */
 export const derive: StageHandler = async (ctx, start) => {
@@ -300,53 +328,50 @@ export const archive: StageHandler = async (ctx, item) => {
     throw new SealdockError('INTERNAL', `${item.id}: sealed revision ${item.manifestRev} missing from the spool`);
   const lock = lockTermsFor(ctx, item);
   const d = item.derivative as (NonNullable<ManifestDerivative> & { revision: number }) | null;
-  if (d && d.revision === rev.revision) {
-    const file = path.join(ctx.spool.itemDir(item.id), `derivative-${formatRevision(rev.revision)}.mp4`);
-    await archiveVerified(
-      ctx,
-      item.id,
-      {
+  const playable = Boolean((item.media as ItemMedia | null)?.probe);
+  const settled = await ArchiveBatch.run(ctx, item.id, lock, async (batch) => {
+    if (d && d.revision === rev.revision) {
+      const file = path.join(ctx.spool.itemDir(item.id), `derivative-${formatRevision(rev.revision)}.mp4`);
+      await batch.put({
         kind: 'derivative',
         key: d.archiveKey,
         source: { path: file },
         sha256: d.sha256,
         size: d.size,
         contentType: 'video/mp4',
-      },
-      lock,
-    );
-  }
-  await archiveRevision(ctx, item, rev, lock);
-  // Elements amended while this revision was being made (checked against the row as it is now,
-  // in the same transaction as the transition): go round again for a newer revision.
-  const sealedElements = JSON.stringify(elementsOfRevision(rev));
-  const playable = Boolean((item.media as ItemMedia | null)?.probe);
-  const settled = ctx.repo.readModifyWrite(item.id, (current) => {
-    const ready = readyToDerive(
-      { missing: current!.missing, unconfirmed: unconfirmedElements(current!.elements, current!.elementSources) },
-      ctx.config,
-    );
-    if (JSON.stringify(current!.elements) !== sealedElements && (!playable || ready)) {
-      ctx.repo.update(
-        item.id,
-        { state: 'deriving', retainUntil: lock.retainUntil.toISOString() },
-        {
-          actor: DAEMON_ACTOR,
-          action: 'deriving',
-          details: { from: 'sealed', reason: 'elements changed during derivation' },
-        },
-      );
-      return false;
+      });
     }
-    moveTo(
-      ctx,
-      'archive',
-      item,
-      playable ? 'archived' : 'unplayable',
-      { retainUntil: lock.retainUntil.toISOString(), legalHold: lock.legalHold },
-      { revision: rev.revision },
-    );
-    return true;
+    await archiveRevision(batch, item, rev);
+    // Elements amended while this revision was being made (checked against the row as it is now,
+    // in the same transaction as the transition): go round again for a newer revision.
+    const sealedElements = JSON.stringify(elementsOfRevision(rev));
+    return batch.commit((current) => {
+      const ready = readyToDerive(
+        { missing: current!.missing, unconfirmed: unconfirmedElements(current!.elements, current!.elementSources) },
+        ctx.config,
+      );
+      if (JSON.stringify(current!.elements) !== sealedElements && (!playable || ready)) {
+        ctx.repo.update(
+          item.id,
+          { state: 'deriving', retainUntil: lock.retainUntil.toISOString() },
+          {
+            actor: DAEMON_ACTOR,
+            action: 'deriving',
+            details: { from: 'sealed', reason: 'elements changed during derivation' },
+          },
+        );
+        return false;
+      }
+      moveTo(
+        ctx,
+        'archive',
+        item,
+        playable ? 'archived' : 'unplayable',
+        { retainUntil: lock.retainUntil.toISOString(), legalHold: lock.legalHold },
+        { revision: rev.revision },
+      );
+      return true;
+    });
   });
   if (!settled) return;
   await dropSpoolOriginal(ctx, item);
