@@ -8,7 +8,7 @@
 // the same bytes in ≈ 0.03 s).
 //
 // It refuses (`streams.ok: false`, with why) anything whose packets ffmpeg might present differently
-// from the stored samples: fragmented files, codecs other than H.264/AAC, constant-size or stz2
+// from the stored samples: fragmented files, sample entries other than avc1/mp4a, constant-size or stz2
 // sample tables, several sample descriptions, inconsistent tables, samples out of file order,
 // edit lists other than "optional empty edit, then one edit at normal rate". The caller then
 // asks ffmpeg. mp4box.js would parse the same tables but builds one object per sample (hundreds of
@@ -44,8 +44,8 @@ export interface Mp4Track {
 export type Mp4Layout = { ok: true; tracks: Mp4Track[] } | { ok: false; why: string };
 
 /** Sample-entry formats whose packets are the stored sample bytes, as checked in the tests. */
-const HASHABLE_ENTRIES: Record<string, TrackKind> = { avc1: 'video', avc3: 'video', mp4a: 'audio' };
-/** A moov larger than this is left to ffmpeg (a 60 s 1080p clip's is ≈ 40 kB). */
+const HASHABLE_ENTRIES: Record<string, TrackKind> = { avc1: 'video', mp4a: 'audio' };
+/** A moov larger than this is left to ffmpeg (a 60 s 1080p clip's is ≈ 66 kB). */
 const MAX_MOOV_BYTES = 64 * 1024 * 1024;
 
 class Unsupported extends Error {}
@@ -291,12 +291,10 @@ export async function hashFileStreams(file: string, opts: { wholeFile?: boolean 
           run: 0,
         }))
       : [];
-    let position = 0;
     let read = 0;
     for await (const chunk of readFdChunks(fd, READ_CHUNK)) {
       whole?.update(chunk);
-      for (const c of cursors) if (c.hash) feed(c.track, c, c.hash, chunk, position);
-      position += chunk.length;
+      for (const c of cursors) if (c.hash) feed(c.track, c, c.hash, chunk, read);
       read += chunk.length;
     }
     if (read !== size) throw new Error(`${file} changed size while being read (${size} → ${read})`);
