@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { archiveKeys } from '../../src/archive/keys.js';
 import { parseManifest } from '../../src/seal/manifest.js';
 import { exactNameOf } from '../../src/util/file-names.js';
@@ -29,6 +29,7 @@ beforeAll(async () => {
       },
     },
   });
+  countIngests();
   auth = `Bearer ${h.token('dock')}`;
   await h.app.listen({ host: '127.0.0.1', port: 0 });
   port = (h.app.server.address() as AddressInfo).port;
@@ -45,13 +46,34 @@ function kept() {
 }
 
 /**
- * Waits until the spool and catalog are back to `before`: the answer can leave before the
- * handler has removed its temp file and freed its upload slot (on a loaded machine, hundreds of
- * ms later). What is checked is that nothing is kept, not how fast.
+ * Uploads the intake has started and finished: a counter around the real IntakeService (it still
+ * does all the work). An answer can leave before its handler is done: node answers 400 to bytes
+ * past Content-Length by itself, and the handler removes its temp file and frees its upload slot
+ * later (hundreds of ms later on a loaded machine). So "nothing kept" is checked once every
+ * upload started has finished, and each test starts with none running.
  */
-async function expectNothingKept(before: ReturnType<typeof kept>): Promise<void> {
-  const same = () => JSON.stringify(kept()) === JSON.stringify(before);
-  await waitFor('nothing kept', same, 15_000, 20).catch(() => undefined);
+const ingests = { started: 0, settled: 0 };
+
+function countIngests(): void {
+  const intake = h.deps.intake;
+  const real = intake.ingestStream.bind(intake);
+  intake.ingestStream = (...args) => {
+    ingests.started++;
+    return real(...args).finally(() => ingests.settled++);
+  };
+}
+
+const ingestsSettled = (atLeast = 0) =>
+  waitFor(
+    'the uploads started to finish',
+    () => ingests.started >= atLeast && ingests.settled === ingests.started,
+    15_000,
+    10,
+  );
+
+/** Nothing kept, checked once the upload this test made (and any other) has finished. */
+async function expectNothingKept(before: ReturnType<typeof kept>, startedBefore: number): Promise<void> {
+  await ingestsSettled(startedBefore + 1);
   expect(kept()).toEqual(before);
 }
 
@@ -84,8 +106,11 @@ const head = (name: string, extra: string) =>
   `PUT /api/v1/docks/dock1/files/${name} HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth}\r\nContent-Type: application/octet-stream\r\n${extra}\r\n`;
 
 describe('push edges', () => {
+  beforeEach(() => ingestsSettled());
+
   it('a zero-byte body → 400, nothing kept (with Content-Length: 0 and chunked)', async () => {
     const before = kept();
+    const startedBefore = ingests.started;
     const res = await h.app.inject({
       method: 'PUT',
       url: '/api/v1/docks/dock1/files/empty.mp4',
@@ -94,31 +119,34 @@ describe('push edges', () => {
     });
     expect(res.statusCode, res.body).toBe(400);
     expect(await wire([head('empty2.mp4', 'Transfer-Encoding: chunked\r\n'), '0\r\n\r\n'])).toMatch(/^HTTP\/1.1 400/);
-    await expectNothingKept(before);
+    await expectNothingKept(before, startedBefore);
   });
 
   it('a body longer than its Content-Length keeps nothing', async () => {
     const before = kept();
+    const startedBefore = ingests.started;
     const answer = await wire([head('longer.mp4', 'Content-Length: 64\r\n') + 'x'.repeat(64) + 'y'.repeat(200)]);
     expect(answer).toMatch(/^HTTP\/1.1 400/);
-    await expectNothingKept(before);
+    await expectNothingKept(before, startedBefore);
   });
 
   it('a body shorter than its Content-Length that goes idle is cut off, its temp file removed', async () => {
     const before = kept();
+    const startedBefore = ingests.started;
     const answer = await wire([head('shorter.mp4', 'Content-Length: 100000\r\n'), randomBytes(5000), 2500]);
     expect(answer).toMatch(/^HTTP\/1.1 408/);
     expect(answer).toMatch(/UPLOAD_TIMEOUT/);
-    await expectNothingKept(before);
+    await expectNothingKept(before, startedBefore);
   });
 
   it('a body slower than the minimum rate is cut off, nothing kept', async () => {
     const before = kept();
+    const startedBefore = ingests.started;
     const drip = Array.from({ length: 12 }, () => [randomBytes(100), 200] as const).flat();
     const answer = await wire([head('slow.mp4', 'Content-Length: 100000\r\n'), ...drip]);
     expect(answer).toMatch(/^HTTP\/1.1 408/);
     expect(answer).toMatch(/B\/s/);
-    await expectNothingKept(before);
+    await expectNothingKept(before, startedBefore);
   });
 
   it('too many uploads at once → 503 with Retry-After; the first one still completes', async () => {
@@ -137,7 +165,7 @@ describe('push edges', () => {
       yield body.subarray(at);
     })();
     const first = wire([head('first.mp4', `Content-Length: ${body.length}\r\n`), drip]);
-    await waitFor('the first upload to be in the spool', () => kept().tmp.length > 0, 10_000, 10);
+    await waitFor('the first upload to hold the slot', () => kept().tmp.length > 0, 10_000, 10);
     const second = await h.app.inject({
       method: 'PUT',
       url: '/api/v1/docks/dock1/files/second.mp4',
