@@ -238,6 +238,9 @@ describe('preserve phase with a real daemon', () => {
     await waitFor('dock emptied', () => listFiles(ws!.dock).length === 0, 30_000);
     expect(kills).toBe(8);
     expect(sawIntermediate, 'the kills landed while work was outstanding').toBe(true);
+    // The clips are still being derived and archived: a temp file of that live work is not a
+    // leftover. A clean stop lets every running job finish or clean up; then nothing may remain.
+    await daemon!.stop();
     expectArchivedOnce(ws, expected);
     const audit = ws.cli(['audit', 'verify']);
     expect(audit.status, audit.stdout + audit.stderr).toBe(0);
