@@ -1,6 +1,9 @@
 // bench/burst: a shift change. 8 recorders dock at once, 10 unique clips each (1080p and 720p
 // H.264/AAC MP4, each with a complete sidecar), into a real daemon on the embedded defaults (local
-// archive). Timed from the moment the files appear until all 80 are `archived`.
+// archive) but for two intake timings: the files land by rename(2), complete at once, so
+// `intake.quietPeriodMs` is 0 (default 3000: one wait for the whole burst, not a per-clip cost)
+// and `intake.pollIntervalMs` 100 (default 1000). Timed from the moment the files appear until all
+// 80 are `archived`.
 //
 // Baseline, same run, same clips: "the same work done directly", hand-written minimal code with
 // 2 clips in parallel, per clip:
