@@ -6,8 +6,14 @@
 # A host directory mounted at /srv/sealdock must belong to uid 10001 (the image's sealdock user).
 
 FROM node:24-bookworm-slim AS build
+# npm ci builds better-sqlite3 with node-gyp (it has a binding.gyp and no install script of its
+# own, so npm compiles it although binaries ship in the package): a compiler, make and python3,
+# and this image's own Node headers (/usr/local/include/node) so that nothing is downloaded.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends python3 make g++ \
+  && rm -rf /var/lib/apt/lists/*
+ENV npm_config_nodedir=/usr/local
 WORKDIR /app
-# better-sqlite3 13 ships prebuilt Node-API binaries: no compiler needed.
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY src ./src

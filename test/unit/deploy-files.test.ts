@@ -84,6 +84,10 @@ describe('Dockerfile (static: no container engine here)', () => {
   it('builds and runs on Node 24 LTS with Debian ffmpeg, and builds the console too', () => {
     for (const s of stages) expect(s).toMatch(/^node:24-bookworm-slim\b/);
     expect(stages[0]).toMatch(/npm ci/);
+    // npm ci compiles better-sqlite3 with node-gyp: a toolchain, and the image's own headers.
+    expect(stages[0]).toMatch(/apt-get install[^\n]*\bpython3\b[^\n]*\bmake\b[^\n]*\bg\+\+/);
+    expect(stages[0]).toMatch(/^ENV npm_config_nodedir=\/usr\/local$/m);
+    expect(stages[0]!.search(/^ENV npm_config_nodedir/m)).toBeLessThan(stages[0]!.search(/^RUN npm ci/m));
     expect(read('package.json')).toMatch(/"build": "[^"]*vite build/);
     expect(stages[0]).toMatch(/^COPY src \.\/src$/m);
     expect(final).toMatch(/apt-get install[^\n]*\bffmpeg\b[^\n]*\btzdata\b/);
