@@ -4,6 +4,7 @@
 // (size + type, 64-bit sizes, size 0 = to the end) costs a few small reads, never the payload.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import { decodeBoxHeader } from '../util/bmff-box.js';
 
 export type BmffVerdict = { kind: 'not-bmff' } | { kind: 'complete' } | { kind: 'incomplete'; why: string };
 
@@ -27,16 +28,9 @@ export async function judgeIsoBmff(
     const type = head.toString('latin1', 4, 8);
     if (n === 0 && !FIRST_BOXES.has(type)) return { kind: 'not-bmff' };
     if (!/^[\x20-\x7e]{4}$/.test(type)) return { kind: 'incomplete', why: `unreadable box type at ${pos}` };
-    const size32 = head.readUInt32BE(0);
-    let boxSize: number;
-    let header = 8;
-    if (size32 === 1) {
-      if (head.length < 16) return { kind: 'incomplete', why: `truncated 64-bit size of ${type}` };
-      boxSize = Number(head.readBigUInt64BE(8));
-      header = 16;
-    } else if (size32 === 0) {
-      boxSize = size - pos; // runs to the end of the file, by definition complete
-    } else boxSize = size32;
+    // size 0 runs to the end of the file: by definition complete
+    const { headerBytes: header, size: boxSize } = decodeBoxHeader(head, 0, size - pos);
+    if (boxSize === undefined) return { kind: 'incomplete', why: `truncated 64-bit size of ${type}` };
     if (boxSize < header) return { kind: 'incomplete', why: `box ${type} at ${pos} has an impossible size` };
     if (type === 'moov') sawMoov = true;
     if (pos + boxSize > size)

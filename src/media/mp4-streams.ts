@@ -16,6 +16,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs';
 import { promisify } from 'node:util';
+import { decodeBoxHeader } from '../util/bmff-box.js';
 import { READ_CHUNK, readFdChunks } from '../util/durable-copy.js';
 
 const openFd = promisify(fs.open);
@@ -61,18 +62,10 @@ function* boxes(buf: Buffer, start: number, end: number): Generator<Box> {
   let pos = start;
   while (pos < end) {
     if (end - pos < 8) throw new Unsupported(`truncated box header at ${pos}`);
-    const size32 = buf.readUInt32BE(pos);
-    const type = buf.toString('latin1', pos + 4, pos + 8);
-    let header = 8;
-    let size: number;
-    if (size32 === 1) {
-      if (end - pos < 16) throw new Unsupported(`truncated 64-bit size of ${type}`);
-      size = Number(buf.readBigUInt64BE(pos + 8));
-      header = 16;
-    } else if (size32 === 0) size = end - pos;
-    else size = size32;
-    if (size < header || pos + size > end) throw new Unsupported(`box ${type} at ${pos} has an impossible size`);
-    yield { type, start: pos + header, end: pos + size };
+    const { type, headerBytes, size } = decodeBoxHeader(buf, pos, end - pos);
+    if (size === undefined) throw new Unsupported(`truncated 64-bit size of ${type}`);
+    if (size < headerBytes || pos + size > end) throw new Unsupported(`box ${type} at ${pos} has an impossible size`);
+    yield { type, start: pos + headerBytes, end: pos + size };
     pos += size;
   }
 }
@@ -220,15 +213,9 @@ async function readMoov(fd: number, size: number): Promise<Mp4Layout> {
   for (let pos = 0; pos < size;) {
     if (size - pos < 8) return { ok: false, why: 'truncated top-level box' };
     const { bytesRead } = await readFd(fd, head, 0, Math.min(16, size - pos), pos);
-    const size32 = head.readUInt32BE(0);
-    const type = head.toString('latin1', 4, 8);
-    let header = 8;
-    let boxSize = size32;
-    if (size32 === 1) {
-      if (bytesRead < 16) return { ok: false, why: `truncated 64-bit size of ${type}` };
-      boxSize = Number(head.readBigUInt64BE(8));
-      header = 16;
-    } else if (size32 === 0) boxSize = size - pos;
+    if (bytesRead < 8) return { ok: false, why: 'file shrank while reading its boxes' };
+    const { type, headerBytes: header, size: boxSize } = decodeBoxHeader(head.subarray(0, bytesRead), 0, size - pos);
+    if (boxSize === undefined) return { ok: false, why: `truncated 64-bit size of ${type}` };
     if (boxSize < header || pos + boxSize > size) return { ok: false, why: `top-level box ${type} runs past the end` };
     if (type === 'moof') return { ok: false, why: 'fragmented MP4 (moof)' };
     if (type === 'moov') {
