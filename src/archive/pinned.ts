@@ -17,6 +17,7 @@
 import { createHash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { SealdockError, isSealdockError } from '../errors.js';
+import { BufferPool } from '../util/buffer-pool.js';
 import type { ArchiveBackend, ByteRange, ObjectInfo, OpenedFile } from './archive.js';
 
 /** What the catalog recorded about an archived object. */
@@ -387,9 +388,8 @@ export interface ChunkSink {
 const PUMP_CHUNK = 1024 * 1024;
 const PUMP_DEPTH = 3;
 /** Chunk buffers whose last write has completed, kept for the next range (page faults of fresh
- *  1 MiB buffers cost more than the copy into the socket). Bounded. */
-const sparePumpBuffers: Buffer[] = [];
-const SPARE_MAX = 4 * PUMP_DEPTH;
+ *  1 MiB buffers cost more than the copy into the socket). */
+const pumpBuffers = new BufferPool(PUMP_CHUNK, 4 * PUMP_DEPTH);
 
 /**
  * Streams one byte range of an open file through at most PUMP_DEPTH buffers: a buffer is read
@@ -469,7 +469,7 @@ export class RangePump {
       sink.destroy(err as Error);
     } finally {
       await Promise.allSettled(reads);
-      for (const b of spare) if (sparePumpBuffers.length < SPARE_MAX) sparePumpBuffers.push(b);
+      for (const b of spare) pumpBuffers.give(b);
       await this.close();
     }
   }
@@ -484,7 +484,7 @@ export class RangePump {
     const want = Math.min(PUMP_CHUNK, this.end - this.position);
     const at = this.position;
     this.position += want;
-    const buffer = reuse ?? sparePumpBuffers.pop() ?? Buffer.allocUnsafeSlow(PUMP_CHUNK);
+    const buffer = reuse ?? pumpBuffers.take();
     let length = 0;
     while (length < want) {
       const n = await this.file.read(buffer.subarray(length), want - length, at + length);

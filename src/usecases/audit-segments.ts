@@ -179,15 +179,6 @@ export interface SegmentVerifyResult {
 }
 
 /**
- * A whole archived object by key, or null when absent (segments: their seals protect them). Read
- * at the first version written (pinned, like every archive read), so a version or a delete marker
- * someone adds on top of a segment's key changes nothing here.
- */
-export async function readAll(archive: ArchiveBackend, key: string): Promise<Buffer | null> {
-  return readFirstVersion(archive, key);
-}
-
-/**
  * Re-reads every archived segment: its seal, its rows' hash chain, that segments join up, and
  * that every sealed row is still in the catalog with the hash the segment sealed.
  */
@@ -203,11 +194,11 @@ export async function verifyAuditSegments(deps: {
   let expectedSeq = 1;
   for (const s of segments) {
     const bad = (problem: string) => problems.push({ segment: s.name, problem });
-    const body = await readAll(deps.archive, archiveKeys.auditSegment(s.name)).catch(
+    const body = await readFirstVersion(deps.archive, archiveKeys.auditSegment(s.name)).catch(
       (err: unknown) => (bad(errorMessage(err)), null),
     );
-    const p7s = await readAll(deps.archive, archiveKeys.auditSignature(s.name)).catch(() => null);
-    const tsr = await readAll(deps.archive, `${archiveKeys.auditSegment(s.name)}.tsr`).catch(() => null);
+    const p7s = await readFirstVersion(deps.archive, archiveKeys.auditSignature(s.name)).catch(() => null);
+    const tsr = await readFirstVersion(deps.archive, `${archiveKeys.auditSegment(s.name)}.tsr`).catch(() => null);
     if (!body) {
       bad('segment missing from the archive');
       continue;

@@ -11,7 +11,7 @@ import type { State } from '../pipeline/states.js';
 import { sha256Hex } from '../util/hash.js';
 import type { EvidenceRepo, RebuiltObject, RebuiltRecord } from '../catalog/evidence-repo.js';
 import { verifyEvidence } from './verify-evidence.js';
-import { readAll } from './audit-segments.js';
+import { readFirstVersion } from '../archive/pinned.js';
 import type { AuditRow } from '../audit/chain.js';
 
 export interface ReindexReport {
@@ -71,9 +71,9 @@ async function restoreAuditHistory(deps: {
     if (m) names.push(m[1]!);
   }
   for (const name of names.sort()) {
-    const body = await readAll(deps.archive, archiveKeys.auditSegment(name));
-    const p7s = await readAll(deps.archive, archiveKeys.auditSignature(name));
-    const tsr = await readAll(deps.archive, `${archiveKeys.auditSegment(name)}.tsr`);
+    const body = await readFirstVersion(deps.archive, archiveKeys.auditSegment(name));
+    const p7s = await readFirstVersion(deps.archive, archiveKeys.auditSignature(name));
+    const tsr = await readFirstVersion(deps.archive, `${archiveKeys.auditSegment(name)}.tsr`);
     const check = body && p7s ? deps.verifier.verify(body, p7s, tsr ?? undefined, undefined) : undefined;
     if (!body || !check?.ok) {
       out.problems.push(`audit segment ${name}: ${check ? check.problems.join('; ') : 'segment or seal missing'}`);

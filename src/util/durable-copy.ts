@@ -1,14 +1,15 @@
 // One pass that copies, hashes and flushes as it goes: each chunk is hashed while it is being
-// written and while the next one is being read, and every FLUSH_EVERY bytes an fdatasync starts in the background (at
-// most one in flight, never waited for mid-copy), so little of our data is left dirty in the page
-// cache and the final fsync only has the tail left to write. Measured here: the old end-only fsync of
-// 1 GiB took longer than the copy itself. Files are read with fs.read into reused buffers (a
-// FileHandle stream was 1.74× slower here).
+// written and while the next one is being read, and every FLUSH_EVERY bytes an fdatasync starts in
+// the background (at most one in flight, never waited for mid-copy), so little of our data is left
+// dirty in the page cache and the final fsync only has the tail left to write. Measured here: the
+// old end-only fsync of 1 GiB took longer than the copy itself. Files are read with fs.read into
+// reused buffers (a FileHandle stream was 1.74× slower here).
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { promisify } from 'node:util';
 import type { Readable } from 'node:stream';
 import { SealdockError } from '../errors.js';
+import { BufferPool } from './buffer-pool.js';
 
 const openFd = promisify(fs.open);
 const writeFd = promisify(fs.write);
@@ -91,19 +92,14 @@ export async function copyHashFlush(
 
 /**
  * Read buffers shared by every pass (intake copies, archive hashes, sidecars, manifests). A pass
- * borrows two and gives them back when it ends. Fresh 4 MiB buffers per pass were external
- * memory that V8 answers with full mark-compact collections: a burst of 20 small clips ran ~90 of
- * them (2.8 s of a saturated event loop). At most POOL_IDLE_MAX idle buffers are kept (16 MiB).
+ * borrows two and gives them back when it ends. Fresh 4 MiB buffers per pass made a burst of 20
+ * small clips run ~90 full garbage collections (2.8 s of a saturated event loop). At most 4 idle
+ * buffers are kept (16 MiB).
  */
-const pool: Buffer[] = [];
-const POOL_IDLE_MAX = 4;
+const readBuffers = new BufferPool(READ_CHUNK, 4);
 
 function borrow(size: number): Buffer {
-  return size === READ_CHUNK ? (pool.pop() ?? Buffer.allocUnsafeSlow(READ_CHUNK)) : Buffer.allocUnsafe(size);
-}
-
-function giveBack(buffer: Buffer | undefined): void {
-  if (buffer?.length === READ_CHUNK && pool.length < POOL_IDLE_MAX) pool.push(buffer);
+  return size === readBuffers.size ? readBuffers.take() : Buffer.allocUnsafe(size);
 }
 
 /**
@@ -131,7 +127,7 @@ export async function* readFdChunks(fd: number, chunkSize = READ_CHUNK): AsyncGe
   } finally {
     // never leave a read in flight on a descriptor the caller is about to close
     await pending.catch(() => undefined);
-    for (const b of buffers) giveBack(b);
+    for (const b of buffers) if (b) readBuffers.give(b);
   }
 }
 

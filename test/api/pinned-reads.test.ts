@@ -21,7 +21,7 @@ import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveKeys } from '../../src/archive/keys.js';
 import type { EvidenceRecord } from '../../src/catalog/evidence-repo.js';
-import { readAll } from '../../src/usecases/audit-segments.js';
+import { readFirstVersion } from '../../src/archive/pinned.js';
 import { CLI } from '../helpers/workspace.js';
 import { makeS3Archive, s3Bucket, s3Endpoint, warnIfSkipped } from '../archive/s3-env.js';
 import { COMPLETE_SIDECAR, makeHarness, uniqueClip, type Harness } from './harness.js';
@@ -293,8 +293,8 @@ describe.skipIf(!s3Endpoint)('S3: an overwrite and a delete marker with a plain 
       new PutObjectCommand({ Bucket: s3Bucket, Key: key, Body: Buffer.from('{}\n'), ChecksumAlgorithm: 'SHA256' }),
     );
     await raw.send(new DeleteObjectCommand({ Bucket: s3Bucket, Key: key }));
-    // What audit verify and reindex's audit restore read (usecases/audit-segments.ts readAll).
-    expect(await readAll(h.archive, key)).toEqual(body);
+    // What audit verify and reindex's audit restore read (archive/pinned.ts readFirstVersion).
+    expect(await readFirstVersion(h.archive, key)).toEqual(body);
   });
 
   it('a catalog pointed at the forged version: the read is refused with an alarm, never the forged bytes', async () => {
