@@ -1,19 +1,11 @@
 // Tokens end to end: `sealdock tokens create/list/revoke` against a real daemon process whose API
 // listens on 127.0.0.1; a revoked token is refused on its very next request.
 import { expect, it } from 'vitest';
-import {
-  freePort,
-  makeWorkspace,
-  startDaemonProcess,
-  type DaemonProcess,
-  type Workspace,
-} from '../helpers/workspace.js';
+import { freePort, makeWorkspace, startDaemonProcess } from '../helpers/workspace.js';
 
-let ws: Workspace | undefined;
-let daemon: DaemonProcess | undefined;
 it('create prints the secret once, list never shows it, revoke takes effect at once', async () => {
   const port = await freePort();
-  ws = makeWorkspace({ api: { enabled: true, host: '127.0.0.1', port } });
+  const ws = makeWorkspace({ api: { enabled: true, host: '127.0.0.1', port } });
   const created = ws.cli(['tokens', 'create', '--role', 'auditor', '--label', '张三 审计', '--expires', '30d']);
   expect(created.status, created.stderr).toBe(0);
   const token = created.stdout.trim();
@@ -37,7 +29,7 @@ it('create prints the secret once, list never shows it, revoke takes effect at o
   expect(ws.cli(['tokens', 'create', '--role', 'king']).status).toBe(2);
   expect(ws.cli(['tokens', 'create', '--role', 'auditor', '--dock', 'dock1']).status).toBe(2);
 
-  daemon = startDaemonProcess(ws);
+  const daemon = startDaemonProcess(ws);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   while (!(await fetch(`${url}/healthz`).catch(() => null))?.ok) {
@@ -63,7 +55,6 @@ it('create prints the secret once, list never shows it, revoke takes effect at o
 
   // At shutdown the daemon seals and archives the rows of this run as an audit segment.
   expect(await daemon.stop()).toBe(0);
-  daemon = undefined;
   const verified = ws.cli(['audit', 'verify', '--json']);
   expect(verified.status, verified.stdout).toBe(0);
   expect(JSON.parse(verified.stdout).segments).toEqual({ ok: true, segments: 1, problems: [] });

@@ -5,16 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeUniqueClip } from '../helpers/clips.js';
-import {
-  listFiles,
-  makeWorkspace,
-  readCatalog,
-  startDaemonProcess,
-  waitFor,
-  type Workspace,
-} from '../helpers/workspace.js';
-
-let ws: Workspace | undefined;
+import { listFiles, makeWorkspace, readCatalog, startDaemonProcess, waitFor } from '../helpers/workspace.js';
 
 afterEach(async () => {
   for (const c of cleanups.splice(0)) c();
@@ -53,7 +44,7 @@ describe('a hung media tool', () => {
       ].join('\n'),
       { mode: 0o755 },
     );
-    ws = makeWorkspace({ media: { probeTimeoutSeconds: 3, ffprobePath: script } });
+    const ws = makeWorkspace({ media: { probeTimeoutSeconds: 3, ffprobePath: script } });
 
     const hung = [
       writeUniqueClip(path.join(ws.dock, 'DEV01', 'hang-a_20261121_173000.mp4'), 'HANGPROBE a', { sidecar: COMPLETE }),
@@ -64,12 +55,12 @@ describe('a hung media tool', () => {
     await waitFor('both probes hanging', () => fs.readdirSync(pids).length === 2, 60_000);
     const firstProbes = fs.readdirSync(pids).map(Number);
     const others = [1, 2, 3].map((n) =>
-      writeUniqueClip(path.join(ws!.dock, 'DEV02', `ok-${n}_20261121_17300${n}.mp4`), `fine ${n}`, {
+      writeUniqueClip(path.join(ws.dock, 'DEV02', `ok-${n}_20261121_17300${n}.mp4`), `fine ${n}`, {
         sidecar: COMPLETE,
       }),
     );
 
-    const bySha = () => new Map(readCatalog(ws!).map((r) => [r.sha256, r]));
+    const bySha = () => new Map(readCatalog(ws).map((r) => [r.sha256, r]));
     await waitFor(
       'the other footage archived',
       () => others.every((sha) => bySha().get(sha)?.state === 'archived'),
@@ -98,7 +89,7 @@ describe('a hung media tool', () => {
     // the dock files of the hung items were released (release: delete) after their verified archive
     await waitFor(
       'hung dock files released',
-      () => !fs.readdirSync(path.join(ws!.dock, 'DEV01')).some((f) => f.endsWith('.mp4')),
+      () => !fs.readdirSync(path.join(ws.dock, 'DEV01')).some((f) => f.endsWith('.mp4')),
     );
     // the timed-out probes were killed with their whole process group, not left behind (the
     // retries with back-off start new ones, which hang again)

@@ -9,8 +9,6 @@ import { describe, expect, it } from 'vitest';
 import { fixture } from '../helpers/fixtures.js';
 import { makeWorkspace, readCatalog, startDaemonProcess, waitFor, type Workspace } from '../helpers/workspace.js';
 
-let ws: Workspace | undefined;
-
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
@@ -56,11 +54,10 @@ function row(w: Workspace, name: string): { id: string; state: string; media: st
 describe('media.transcode: on-demand', () => {
   it('remuxes H.264 at once; makes the HEVC derivative on the first request to play it', async () => {
     const port = await freePort();
-    ws = makeWorkspace({
+    const w = makeWorkspace({
       media: { transcode: 'on-demand' },
       api: { enabled: true, host: '127.0.0.1', port },
     });
-    const w = ws;
     const created = w.cli(['tokens', 'create', '--role', 'auditor', '--json']);
     expect(created.status, created.stderr).toBe(0);
     const token = (JSON.parse(created.stdout) as { token: string }).token;
