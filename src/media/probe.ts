@@ -35,7 +35,16 @@ interface RawStream {
 interface RawProbe {
   streams?: RawStream[];
   format?: { format_name?: string; duration?: string; tags?: Record<string, string> };
+  /** frames decoded from the first packets (only when asked for) */
+  frames?: { stream_index?: number }[];
 }
+
+/**
+ * Packets the probe decodes from the start of the file (all streams together). In the footage we
+ * take (audio and video interleaved in time, ~1.5 audio packets per video frame) that yields 4–5
+ * decoded pictures, more than the 3 the separate check asks for.
+ */
+const PROBE_DECODE_PACKETS = 12;
 
 const STILL_FORMATS = /^(image2|[a-z0-9]+_pipe|gif|webp)$/;
 const STILL_CODECS = new Set(['mjpeg', 'png', 'bmp', 'tiff', 'webp', 'gif', 'jpegls', 'jpeg2000', 'heic']);
@@ -43,18 +52,39 @@ const DEVICE_TAG = /(^|\.)(make|model|software|firmware|serial|serial_?number|de
 const LOCATION_TAGS = ['location', 'location-eng', 'com.apple.quicktime.location.iso6709'];
 const CREATION_TAGS = ['creation_time', 'com.apple.quicktime.creationdate'];
 
+/**
+ * Probes a file and (unless `decode: false`) proves that its first frames decode. The proof is
+ * normally made by the probe itself: ffprobe decodes the first packets in the same run, and one
+ * frame of the stream the check is about (the first video stream, or the first audio stream of
+ * an audio file) given back by its decoder is what the separate check accepts too. When the probe
+ * saw none (an odd interleave, a damaged start), the separate ffmpeg check decides, with its own
+ * words for a file that does not play: no file passes on less than before.
+ */
 export async function probeMedia(file: string, opts: ProbeOptions): Promise<ProbeOutcome> {
   const spawnOpts = { timeoutSeconds: opts.timeoutSeconds, signal: opts.signal };
-  const raw = await ffprobeJson(opts.ffprobePath, file, spawnOpts);
+  const decode = opts.decode !== false;
+  const raw = await ffprobeJson(opts.ffprobePath, file, {
+    ...spawnOpts,
+    ...(decode ? { firstPackets: PROBE_DECODE_PACKETS } : {}),
+  });
   if (!raw.ok) return { ok: false, error: raw.error };
-  const probe = toProbeResult(raw.json as RawProbe);
+  const json = raw.json as RawProbe;
+  const probe = toProbeResult(json);
   if (!probe.ok) return probe;
-  if (opts.decode !== false) {
+  if (decode) {
     const select = probe.probe.kind === 'audio' ? 'audio' : 'video';
+    if (decodedByProbe(json, select)) return probe;
     const d = await decodeCheck(opts.ffmpegPath, file, select, spawnOpts);
     if (!d.ok) return { ok: false, error: `cannot decode ${select}: ${d.error}` };
   }
   return probe;
+}
+
+/** Whether the probe's own decode gave back a frame of the stream `0:v:0` / `0:a:0` names. */
+function decodedByProbe(raw: RawProbe, select: 'video' | 'audio'): boolean {
+  const first = (raw.streams ?? []).find((s) => s.codec_type === select);
+  if (first?.index === undefined) return false;
+  return (raw.frames ?? []).some((f) => f.stream_index === first.index);
 }
 
 /** Pure mapping of ffprobe's JSON (exported for tests and for re-reading stored probes). */

@@ -1,6 +1,8 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import { fixture } from '../helpers/fixtures.js';
 import { probeMedia } from '../../src/media/probe.js';
+import { ffprobeJson } from '../../src/media/ffmpeg.js';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { atoms, removeTmpDirs, tmpDir, tools } from './helpers.js';
@@ -64,6 +66,44 @@ describe('probeMedia on real footage', () => {
     const r = await probeMedia(file, tools);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error).toMatch(/^cannot decode video: /);
+  });
+
+  it('proves the first frames decode within the probe run: one frame of the checked stream comes back from its decoder', async () => {
+    for (const [name, kind] of [
+      ['h264-aac-1080p.mp4', 'video'],
+      ['h264-aac.mov', 'video'],
+      ['hevc.mp4', 'video'],
+      ['still.jpg', 'video'],
+      ['audio.m4a', 'audio'],
+    ] as const) {
+      const raw = await ffprobeJson('ffprobe', fixture(name), { firstPackets: 12 });
+      if (!raw.ok) throw new Error(`${name}: ${raw.error}`);
+      const json = raw.json as { streams: { index: number; codec_type: string }[]; frames: { stream_index: number }[] };
+      const checked = json.streams.find((s) => s.codec_type === kind)!;
+      expect(
+        json.frames.some((f) => f.stream_index === checked.index),
+        name,
+      ).toBe(true);
+      expect((await probe(name)).ok, name).toBe(true);
+    }
+  });
+
+  it('a playable file whose first packets hold no picture goes to the separate decode check, which finds it playable', async () => {
+    // the video starts 1.5 s after the audio: the first packets in time order are all audio
+    const file = path.join(tmpDir(), 'late-video.mp4');
+    const src = fixture('h264-aac.mp4');
+    execFileSync('ffmpeg', [
+      ...['-v', 'error', '-y', '-i', src, '-itsoffset', '1.5', '-i', src],
+      ...['-map', '1:v:0', '-map', '0:a:0', '-c', 'copy', file],
+    ]);
+    const raw = await ffprobeJson('ffprobe', file, { firstPackets: 12 });
+    if (!raw.ok) throw new Error(raw.error);
+    const json = raw.json as { frames: { stream_index: number }[] };
+    expect(json.frames.length).toBeGreaterThan(0);
+    expect(json.frames.every((f) => f.stream_index === 1)).toBe(true); // audio only
+    const r = await probeMedia(file, tools);
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(r.probe.kind).toBe('video');
   });
 
   it('reports bytes that are not media as unplayable', async () => {
