@@ -27,6 +27,7 @@ import {
 import { scanDock } from './scan.js';
 import { isStable, observe, type Observation } from './stability.js';
 import { DockWatcher } from './watcher.js';
+import { CoalescingRun } from '../util/coalescing-run.js';
 
 interface Tracked {
   dock: DockConfig;
@@ -89,12 +90,18 @@ export class DockService {
   private timer: NodeJS.Timeout | null = null;
   private scanTimer: NodeJS.Timeout | null = null;
   private stopped = false;
-  private ticking = false;
-  private tickAgain = false;
+  /** Looks at the tracked files (tick); one at a time, asked during one, once more after it. */
+  private readonly looks = new CoalescingRun(() => this.lookAtTracked(), {
+    stopped: () => this.stopped,
+    onError: (err) => this.deps.log.error({ err: errorMessage(err) }, 'dock look failed; the next poll retries'),
+  });
   /** the next look sooner than the poll (a watcher event, a quiet period ending) and when it is due */
   private soon: { timer: NodeJS.Timeout; at: number } | null = null;
-  private scanning: Promise<void> | null = null;
-  private scanAgain = false;
+  /** Walks of every dock (scan); one at a time, asked during one, once more after it. */
+  private readonly walks = new CoalescingRun(() => this.walkDocks(), {
+    stopped: () => this.stopped,
+    onError: (err) => this.deps.log.error({ err: errorMessage(err) }, 'dock walk failed; the next one retries'),
+  });
   private scanSoonTimer: NodeJS.Timeout | null = null;
   private lastEventWalk = 0;
   private readonly running = new Set<Promise<void>>();
@@ -144,7 +151,7 @@ export class DockService {
     if (this.scanTimer) clearInterval(this.scanTimer);
     if (this.scanSoonTimer) clearTimeout(this.scanSoonTimer);
     await Promise.all(this.watchers.map((w) => w.close()));
-    await this.scanning;
+    await this.walks.idle();
     await Promise.allSettled([...this.running]);
   }
 
@@ -247,28 +254,15 @@ export class DockService {
    * passed already).
    */
   private scan(): Promise<void> {
-    if (this.stopped) return this.scanning ?? Promise.resolve();
-    if (this.scanning) {
-      this.scanAgain = true;
-      return this.scanning;
+    return this.walks.run();
+  }
+
+  private async walkDocks(): Promise<void> {
+    for (const dock of this.deps.config.docks) {
+      if (this.stopped) return;
+      await this.scanOne(dock);
     }
-    this.scanning = (async () => {
-      try {
-        do {
-          this.scanAgain = false;
-          for (const dock of this.deps.config.docks) {
-            if (this.stopped) return;
-            await this.scanOne(dock);
-          }
-          this.publishMetrics();
-        } while (this.scanAgain && !this.stopped);
-      } catch (err) {
-        this.deps.log.error({ err: errorMessage(err) }, 'dock walk failed; the next one retries');
-      } finally {
-        this.scanning = null;
-      }
-    })();
-    return this.scanning;
+    this.publishMetrics();
   }
 
   private async scanOne(dock: DockConfig): Promise<void> {
@@ -351,46 +345,37 @@ export class DockService {
    * mtime unchanged for the whole quiet period on our clock, looked at every poll in between.
    */
   private async tick(): Promise<void> {
-    if (this.stopped) return;
-    if (this.ticking) {
-      this.tickAgain = true;
-      return;
+    await this.looks.run();
+  }
+
+  private async lookAtTracked(): Promise<void> {
+    const entries = [...this.tracked];
+    const stats: (Stats | null)[] = [];
+    for (let i = 0; i < entries.length; i += LSTAT_BATCH) {
+      const batch = entries.slice(i, i + LSTAT_BATCH);
+      stats.push(...(await Promise.all(batch.map(([, t]) => fsp.lstat(t.abs).catch(() => null)))));
     }
-    this.ticking = true;
-    try {
-      do {
-        this.tickAgain = false;
-        const entries = [...this.tracked];
-        const stats: (Stats | null)[] = [];
-        for (let i = 0; i < entries.length; i += LSTAT_BATCH) {
-          const batch = entries.slice(i, i + LSTAT_BATCH);
-          stats.push(...(await Promise.all(batch.map(([, t]) => fsp.lstat(t.abs).catch(() => null)))));
-        }
-        const now = Date.now();
-        entries.forEach(([key, t], i) => {
-          const st = stats[i];
-          if (this.tracked.get(key) !== t) return; // re-tracked meanwhile: the next look sees it
-          if (!st || !st.isFile()) {
-            // Gone, or replaced by something that is not a file: the walk reports what it is.
-            this.tracked.delete(key);
-            this.fileFindings.delete(key);
-            return;
-          }
-          if (this.isTakenAsIs(key, st)) {
-            // A late watcher event for a file already taken (chokidar reported some seconds
-            // late in a burst): the walk's rule, it is tracked again only once it changed.
-            this.tracked.delete(key);
-            return;
-          }
-          t.obs = observe(t.obs, st.size, st.mtimeMs, now);
-        });
-        this.fillSlots(now);
-        this.publishMetrics();
-      } while (this.tickAgain && !this.stopped);
-      this.lookWhenQuietEnds();
-    } finally {
-      this.ticking = false;
-    }
+    const now = Date.now();
+    entries.forEach(([key, t], i) => {
+      const st = stats[i];
+      if (this.tracked.get(key) !== t) return; // re-tracked meanwhile: the next look sees it
+      if (!st || !st.isFile()) {
+        // Gone, or replaced by something that is not a file: the walk reports what it is.
+        this.tracked.delete(key);
+        this.fileFindings.delete(key);
+        return;
+      }
+      if (this.isTakenAsIs(key, st)) {
+        // A late watcher event for a file already taken (chokidar reported some seconds
+        // late in a burst): the walk's rule, it is tracked again only once it changed.
+        this.tracked.delete(key);
+        return;
+      }
+      t.obs = observe(t.obs, st.size, st.mtimeMs, now);
+    });
+    this.fillSlots(now);
+    this.publishMetrics();
+    this.lookWhenQuietEnds();
   }
 
   /** Schedules a look for the moment the earliest unsettled file's quiet period ends. */

@@ -10,6 +10,7 @@ import { releaseDockFiles } from '../docks/release.js';
 import { errorMessage } from '../errors.js';
 import { DAEMON_ACTOR } from '../intake/intake-service.js';
 import { metrics } from '../metrics.js';
+import { CoalescingRun } from '../util/coalescing-run.js';
 import { nowIso } from '../util/time.js';
 import type { PipelineContext } from './context.js';
 import type { ItemMedia } from './item-elements.js';
@@ -34,8 +35,11 @@ export class PipelineRunner {
   private readonly jobs = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
-  private pumping = false;
-  private repump = false;
+  private readonly looks = new CoalescingRun(() => this.pump(), {
+    stopped: () => this.stopped,
+    onError: (err) =>
+      this.ctx.log.error({ err: errorMessage(err) }, 'pipeline could not look for work; the next poll retries'),
+  });
   private sweeping: Promise<void> | null = null;
   /** evidence id → not before (ms): a dock that refuses a delete is not asked again every second */
   private readonly releaseBackoff = new Map<string, { at: number; failures: number }>();
@@ -62,22 +66,9 @@ export class PipelineRunner {
     this.wake();
   }
 
-  /** Look for work now (called after intake and annotation). */
+  /** Look for work now (called after intake and annotation); asked during a look, looks once more after it. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.pumping) {
-      this.repump = true;
-      return;
-    }
-    this.pumping = true;
-    try {
-      do {
-        this.repump = false;
-        this.pump();
-      } while (this.repump && !this.stopped);
-    } finally {
-      this.pumping = false;
-    }
+    void this.looks.run();
   }
 
   private pump(): void {
@@ -189,11 +180,7 @@ export class PipelineRunner {
         this.inFlight.delete(item.id);
         pool.running.delete(item.id);
         this.jobs.delete(job);
-        try {
-          this.wake();
-        } catch (err) {
-          this.ctx.log.error({ err: errorMessage(err) }, 'pipeline could not look for work; the next poll retries');
-        }
+        this.wake();
       });
     this.jobs.add(job);
   }
