@@ -16,6 +16,8 @@
 //   same run; streamhash of the copy (the proof); SHA-256 + fsync of the copy;
 //   seal the derivation manifest; archive derivative, manifest and signature (fsync, verify the
 //   derivative by one read-back); delete the dock file.
+// Every fsync of the direct side runs on the thread pool (fs.promises), so one clip's flush never
+// stalls the other clip's work, as none of the daemon's does.
 // What sealdock does on top (catalog + audit rows, decode check, CMS/CAdES structure, retention
 // metadata) is its own cost and is part of what the ratio measures.
 //
@@ -176,10 +178,14 @@ async function viaSealdock() {
 // ---- the same work, done directly -------------------------------------------------------------
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 3072 });
 
-function fsyncPath(p) {
-  const fd = fs.openSync(p, 'r');
-  fs.fsyncSync(fd);
-  fs.closeSync(fd);
+// on the thread pool, as the daemon's: an fsync on the event loop would stall the other clip's work
+async function fsyncPath(p) {
+  const handle = await fs.promises.open(p, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 async function copyHashed(src, dest) {
@@ -190,7 +196,7 @@ async function copyHashed(src, dest) {
     if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
   }
   await new Promise((r, j) => out.end((e) => (e ? j(e) : r())));
-  fsyncPath(dest);
+  await fsyncPath(dest);
   return hash.digest('hex');
 }
 
@@ -200,12 +206,12 @@ async function sha256Of(file) {
   return hash.digest('hex');
 }
 
-function sealTo(dir, name, manifest) {
+async function sealTo(dir, name, manifest) {
   const json = Buffer.from(JSON.stringify(manifest));
   fs.writeFileSync(path.join(dir, `${name}.json.sig`), sign('sha256', json, privateKey));
   fs.writeFileSync(path.join(dir, `${name}.json`), json);
-  fsyncPath(path.join(dir, `${name}.json.sig`));
-  fsyncPath(path.join(dir, `${name}.json`));
+  await fsyncPath(path.join(dir, `${name}.json.sig`));
+  await fsyncPath(path.join(dir, `${name}.json`));
 }
 
 async function directOne(dock, spool, archive, rel) {
@@ -215,16 +221,16 @@ async function directOne(dock, spool, archive, rel) {
   const original = path.join(spool, sha);
   fs.chmodSync(tmp, 0o400);
   fs.renameSync(tmp, original);
-  fsyncPath(spool);
+  await fsyncPath(spool);
   const probe = JSON.parse(
     (await run('ffprobe', ['-v', 'error', '-show_format', '-show_streams', '-of', 'json', original])).stdout,
   );
   const sidecar = JSON.parse(fs.readFileSync(`${src}.json`, 'utf8'));
   const item = path.join(archive, sha.slice(0, 24));
   fs.mkdirSync(item, { recursive: true });
-  sealTo(item, '0001', { sha256: sha, name: rel, probe: probe.format, sidecar });
+  await sealTo(item, '0001', { sha256: sha, name: rel, probe: probe.format, sidecar });
   fs.linkSync(original, path.join(item, 'original'));
-  fsyncPath(item);
+  await fsyncPath(item);
   if ((await sha256Of(path.join(item, 'original'))) !== sha) throw new Error('archived original differs');
   const job = path.join(spool, `${sha}.job`);
   fs.mkdirSync(job);
@@ -275,7 +281,7 @@ async function directOne(dock, spool, archive, rel) {
       '-',
     ]),
     (async () => {
-      fsyncPath(path.join(job, 'd.mp4'));
+      await fsyncPath(path.join(job, 'd.mp4'));
       return sha256Of(path.join(job, 'd.mp4'));
     })(),
   ]);
@@ -286,9 +292,9 @@ async function directOne(dock, spool, archive, rel) {
       .map((l) => l.replace(/^\d+,/, ''));
   if (strip(copyHash.stdout).join() !== strip(fs.readFileSync(path.join(job, 'o.hash'), 'utf8')).join())
     throw new Error('remux changed the streams');
-  sealTo(item, '0002', { sha256: sha, derivative: dsha, elements: sidecar });
+  await sealTo(item, '0002', { sha256: sha, derivative: dsha, elements: sidecar });
   fs.linkSync(path.join(job, 'd.mp4'), path.join(item, 'derivative.mp4'));
-  fsyncPath(item);
+  await fsyncPath(item);
   if ((await sha256Of(path.join(item, 'derivative.mp4'))) !== dsha) throw new Error('archived derivative differs');
   fs.rmSync(job, { recursive: true });
   fs.unlinkSync(src);
