@@ -5,6 +5,7 @@ import { ArchiveObjectsRepo, type ArchiveObjectRecord } from './archive-objects-
 import { AuditLog, type AuditEntry } from './audit-repo.js';
 import { AuditSegmentsRepo } from './audit-segments-repo.js';
 import { DockFilesRepo, type DockFileRecord } from './dock-files-repo.js';
+import { DurableCommits } from './durable-commits.js';
 import { PlaybackTicketsRepo } from './playback-tickets-repo.js';
 import { ReportQueries } from './report-queries.js';
 import {
@@ -291,6 +292,7 @@ export class EvidenceRepo {
   readonly auditSegments: AuditSegmentsRepo;
   readonly playbackTickets: PlaybackTicketsRepo;
   readonly reports: ReportQueries;
+  readonly durableCommits: DurableCommits;
 
   constructor(private readonly db: Db) {
     this.audit = new AuditLog(db);
@@ -299,6 +301,7 @@ export class EvidenceRepo {
     this.auditSegments = new AuditSegmentsRepo(db);
     this.playbackTickets = new PlaybackTicketsRepo(db);
     this.reports = new ReportQueries(db);
+    this.durableCommits = new DurableCommits(db);
   }
 
   /**
@@ -307,6 +310,22 @@ export class EvidenceRepo {
    */
   readModifyWrite<T>(id: string, fn: (current: EvidenceRecord | null) => T): T {
     return this.db.transaction(() => fn(this.get(id))).immediate();
+  }
+
+  /**
+   * Runs `fn` (writes of any repository) as one transaction and resolves with its result once it
+   * is durable; the fsync waits on the thread pool, shared with other commits (DurableCommits).
+   */
+  commitDurably<T>(fn: () => T): Promise<T> {
+    return this.durableCommits.commit(fn);
+  }
+
+  /**
+   * Resolves once everything committed so far is durable: access rows (AuditLog.appendDurable) and
+   * commitDurably alike. Wait for it before acting irreversibly on rows someone else committed.
+   */
+  async durable(): Promise<void> {
+    await Promise.all([this.audit.durable(), this.durableCommits.durable()]);
   }
 
   /** Throws when the catalog cannot answer (readiness). */

@@ -15,6 +15,18 @@ export class WalSync {
   readonly walFile: string;
   /** WAL files whose directory entry we have fsynced (SQLite does the same once per new WAL). */
   private readonly dirSynced = new Set<string>();
+  /** The fsync running now (at most one at a time). */
+  private running: Promise<void> | null = null;
+  /** The next fsync, shared by every commit made while one runs: it starts when that one ends. */
+  private queued: { written: WalIdentity[]; done: Promise<void> } | null = null;
+  /**
+   * WAL files one of our fsyncs failed on, for every WalSync of the process: after a failed fsync
+   * the kernel may have dropped the pages and will not say so again to a new descriptor, so no
+   * later fsync of ours on that file proves anything. Each user then lets SQLite sync its commits.
+   */
+  private static readonly failedFiles = new Set<string>();
+  /** fsyncs started (tests: commits share them). */
+  syncs = 0;
 
   constructor(dbFile: string) {
     this.walFile = `${dbFile}-wal`;
@@ -27,17 +39,71 @@ export class WalSync {
   }
 
   /**
+   * Group fsync: resolves once an fsync of the WAL that began after this call has returned.
+   * Commits made while an fsync runs share the next one, which starts as soon as it ends (an
+   * fsync already running may have begun before their frames were written).
+   */
+  after(written: WalIdentity): Promise<void> {
+    if (!this.running) return this.start([written]);
+    if (this.queued) {
+      this.queued.written.push(written);
+      return this.queued.done;
+    }
+    const queued = { written: [written], done: Promise.resolve() };
+    queued.done = this.running
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = null;
+        return this.start(queued.written);
+      });
+    this.queued = queued;
+    return queued.done;
+  }
+
+  /** Resolves once every commit handed to `after` so far is durable (rejects if its fsync failed). */
+  flushed(): Promise<void> {
+    return this.queued?.done ?? this.running ?? Promise.resolve();
+  }
+
+  /** Whether an fsync of ours on this WAL file has failed (in this process). */
+  get failed(): boolean {
+    return WalSync.failedFiles.has(this.walFile);
+  }
+
+  private start(written: WalIdentity[]): Promise<void> {
+    const run = this.syncAll(written).finally(() => {
+      if (this.running === run) this.running = null;
+    });
+    this.running = run;
+    return run;
+  }
+
+  private async syncAll(written: WalIdentity[]): Promise<void> {
+    this.syncs++;
+    const [first, ...rest] = written;
+    if (rest.some((w) => w.dev !== first!.dev || w.ino !== first!.ino))
+      throw new Error(`${this.walFile} was replaced between commits; nothing can be promised about them`);
+    await this.sync(first!);
+  }
+
+  /**
    * fsync(2) of the WAL file, proven to be the file the commits wrote to: fsync flushes every
    * written page of the inode, whichever descriptor wrote it. Rejects when the name now holds
    * another file (nothing can then be promised about the frames) or when the flush fails.
    */
   async sync(written: WalIdentity): Promise<void> {
+    if (this.failed) throw new Error(`an earlier fsync of ${this.walFile} failed; nothing can be promised since`);
     const handle = await fsp.open(this.walFile, 'r');
     try {
       const st = await handle.stat();
       if (st.dev !== written.dev || st.ino !== written.ino)
         throw new Error(`${this.walFile} is no longer the file the audit rows were committed to`);
-      await handle.sync();
+      try {
+        await handle.sync();
+      } catch (err) {
+        WalSync.failedFiles.add(this.walFile);
+        throw err;
+      }
     } finally {
       await handle.close();
     }

@@ -16,6 +16,9 @@ export async function releaseDockFiles(
   evidenceId: string,
   actor: string,
 ): Promise<void> {
+  // What is read here may have been committed a moment ago by a stage whose fsync is still running
+  // (commitDurably): nothing is deleted on a record that is not yet durable.
+  await deps.repo.durable();
   const item = deps.repo.get(evidenceId);
   if (!item) return;
   const originalArchived = deps.repo.archiveObjects
@@ -30,13 +33,13 @@ export async function releaseDockFiles(
     const shown = displayName(rel);
     const pushed = rel.subarray(0, PUSH_PREFIX.length).toString('latin1') === PUSH_PREFIX && file.ino === null;
     if (!dock || dock.release === 'keep' || !splitRelPath(rel) || pushed) {
-      deps.repo.dockFiles.markReleased(file, 'kept', actor);
+      await deps.repo.commitDurably(() => deps.repo.dockFiles.markReleased(file, 'kept', actor));
       continue;
     }
     const abs = joinDockPath(dock.path, rel);
     const st = await fsp.lstat(abs).catch(() => null);
     if (!st) {
-      deps.repo.dockFiles.markReleased(file, 'gone', actor);
+      await deps.repo.commitDurably(() => deps.repo.dockFiles.markReleased(file, 'gone', actor));
       continue;
     }
     // Same name, size and mtime is not enough to delete evidence: the bytes must be the archived ones.
@@ -53,7 +56,7 @@ export async function releaseDockFiles(
         { evidenceId, dockId: dock.id, relPath: shown },
         'dock file changed since intake; kept, and it will be taken as new footage',
       );
-      deps.repo.dockFiles.markReleased(file, 'kept', actor);
+      await deps.repo.commitDurably(() => deps.repo.dockFiles.markReleased(file, 'kept', actor));
       continue;
     }
     await fsp.unlink(abs);
@@ -75,7 +78,7 @@ export async function releaseDockFiles(
       );
     // Some dock filesystems (SMB, FAT) cannot fsync a directory; the unlink stands regardless.
     await fsyncPath(abs.subarray(0, abs.lastIndexOf(0x2f))).catch(() => undefined);
-    deps.repo.dockFiles.markReleased(file, 'deleted', actor);
+    await deps.repo.commitDurably(() => deps.repo.dockFiles.markReleased(file, 'deleted', actor));
     deps.log.info({ evidenceId, dockId: dock.id, relPath: shown }, 'dock file deleted after verified archive');
   }
 }

@@ -94,19 +94,22 @@ export class ArchiveBatch {
 
   /**
    * Records every object verified so far as verified, and runs `transition` (given the item as it
-   * is now) in the same transaction.
+   * is now) in the same transaction; resolves once that commit is durable.
    */
-  commit<T>(transition: (current: EvidenceRecord | null) => T): T {
+  async commit<T>(transition: (current: EvidenceRecord | null) => T): Promise<T> {
     const { repo } = this.ctx;
-    return repo.readModifyWrite(this.evidenceId, (current) => {
-      for (const row of this.rows) {
-        repo.archiveObjects.record(row);
-        repo.archiveObjects.markVerified(row.key);
-      }
-      const result = transition(current);
-      this.rows.length = 0;
-      return result;
-    });
+    const recorded = this.rows.length;
+    const result = await repo.commitDurably(() =>
+      repo.readModifyWrite(this.evidenceId, (current) => {
+        for (const row of this.rows.slice(0, recorded)) {
+          repo.archiveObjects.record(row);
+          repo.archiveObjects.markVerified(row.key);
+        }
+        return transition(current);
+      }),
+    );
+    this.rows.splice(0, recorded);
+    return result;
   }
 
   /**
@@ -125,7 +128,7 @@ export class ArchiveBatch {
     } catch (err) {
       if (batch.rows.length > 0) {
         try {
-          batch.commit(() => undefined);
+          await batch.commit(() => undefined);
         } catch (recordErr) {
           ctx.log.warn(
             { evidenceId, err: errorMessage(recordErr) },

@@ -185,30 +185,33 @@ export class PipelineRunner {
     this.jobs.add(job);
   }
 
-  private failed(item: EvidenceRecord, state: State, stage: Stage, err: unknown): void {
+  private async failed(item: EvidenceRecord, state: State, stage: Stage, err: unknown): Promise<void> {
     if (this.ctx.signal.aborted) {
       this.ctx.log.info({ evidenceId: item.id, stage }, 'stage interrupted by shutdown; it resumes after restart');
       return;
     }
     this.ctx.archiveHealth?.reportUnavailable(err);
-    const current = this.ctx.repo.get(item.id);
-    const attempts = (current?.state === 'failed' ? current.attempts : 0) + 1;
-    const delay = retryDelayMs(attempts, this.ctx.config.pipeline.retry);
     const message = errorMessage(err);
     metrics.stageFailures.inc({ stage });
-    this.ctx.repo.update(
-      item.id,
-      {
-        state: 'failed',
-        resumeState: state,
-        stage,
-        error: message,
-        attempts,
-        nextAttemptAt: new Date(Date.now() + delay).toISOString(),
-        progress: null,
-      },
-      { actor: DAEMON_ACTOR, action: 'failed', details: { stage, error: message, attempts, retryInMs: delay } },
-    );
+    const { attempts, delay } = await this.ctx.repo.commitDurably(() => {
+      const current = this.ctx.repo.get(item.id);
+      const attempts = (current?.state === 'failed' ? current.attempts : 0) + 1;
+      const delay = retryDelayMs(attempts, this.ctx.config.pipeline.retry);
+      this.ctx.repo.update(
+        item.id,
+        {
+          state: 'failed',
+          resumeState: state,
+          stage,
+          error: message,
+          attempts,
+          nextAttemptAt: new Date(Date.now() + delay).toISOString(),
+          progress: null,
+        },
+        { actor: DAEMON_ACTOR, action: 'failed', details: { stage, error: message, attempts, retryInMs: delay } },
+      );
+      return { attempts, delay };
+    });
     this.ctx.log.warn(
       { evidenceId: item.id, stage, err: message, attempts, retryInMs: delay },
       'stage failed; will retry',

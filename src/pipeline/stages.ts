@@ -71,7 +71,7 @@ function moveTo(
  * The elements as far as they are known without any media tool: sidecar, binding, dock default,
  * and a time from the file name or mtime. Preservation seals these in revision 0001.
  */
-function settleIntakeElements(ctx: PipelineContext, item: EvidenceRecord): EvidenceRecord {
+function settleIntakeElements(ctx: PipelineContext, item: EvidenceRecord): Promise<EvidenceRecord> {
   const prior = item.media as ItemMedia | null;
   const dock = dockOf(ctx.config, item.dockId);
   const media: ItemMedia = prior ?? {
@@ -90,7 +90,8 @@ function settleIntakeElements(ctx: PipelineContext, item: EvidenceRecord): Evide
 /**
  * Re-resolves the elements with `media` inside one transaction: an annotation may have landed
  * while a tool ran. Changes caused by the media (`cause`) are audited element by element.
- * `andThen` (a stage's decision on the updated item) commits in the same transaction.
+ * `andThen` (a stage's decision on the updated item) commits in the same transaction, which is
+ * durable when this resolves.
  */
 function updateElements(
   ctx: PipelineContext,
@@ -98,31 +99,33 @@ function updateElements(
   media: ItemMedia,
   cause: 'media' | null,
   andThen: (updated: EvidenceRecord) => EvidenceRecord = (updated) => updated,
-): EvidenceRecord {
-  return ctx.repo.readModifyWrite(id, (current) => {
-    const resolved = resolveItemElements(current!, media, {
-      dock: dockOf(ctx.config, current!.dockId),
-      devices: ctx.devices,
-    });
-    if (cause) {
-      for (const c of elementChanges(current!.elements, resolved.elements)) {
-        ctx.repo.audit.append({
-          actor: DAEMON_ACTOR,
-          action: 'element-changed',
-          evidenceId: id,
-          details: { element: c.key, old: c.old, new: c.new, source: resolved.sources[c.key] ?? null, reason: cause },
-        });
+): Promise<EvidenceRecord> {
+  return ctx.repo.commitDurably(() =>
+    ctx.repo.readModifyWrite(id, (current) => {
+      const resolved = resolveItemElements(current!, media, {
+        dock: dockOf(ctx.config, current!.dockId),
+        devices: ctx.devices,
+      });
+      if (cause) {
+        for (const c of elementChanges(current!.elements, resolved.elements)) {
+          ctx.repo.audit.append({
+            actor: DAEMON_ACTOR,
+            action: 'element-changed',
+            evidenceId: id,
+            details: { element: c.key, old: c.old, new: c.new, source: resolved.sources[c.key] ?? null, reason: cause },
+          });
+        }
       }
-    }
-    return andThen(
-      ctx.repo.update(id, {
-        media,
-        elements: resolved.elements,
-        elementSources: resolved.sources,
-        missing: resolved.missing,
-      }),
-    );
-  });
+      return andThen(
+        ctx.repo.update(id, {
+          media,
+          elements: resolved.elements,
+          elementSources: resolved.sources,
+          missing: resolved.missing,
+        }),
+      );
+    }),
+  );
 }
 
 function clockOffsetOf(ctx: PipelineContext, item: EvidenceRecord): number | null {
@@ -170,7 +173,7 @@ export const preserve: StageHandler = async (ctx, start) => {
     await adoptInstead(ctx, start, 'the archive already holds its intake revision');
     return;
   }
-  const item = settleIntakeElements(ctx, start);
+  const item = await settleIntakeElements(ctx, start);
   const lock = lockTermsFor(ctx, item);
   const preserved = await ArchiveBatch.run(ctx, item.id, lock, async (batch) => {
     await batch.put({
@@ -183,7 +186,7 @@ export const preserve: StageHandler = async (ctx, start) => {
     });
     // Recorded at once: the dock file may be released from here on, and an item with an object
     // recorded is never mistaken for one the archive holds from elsewhere (adoption above).
-    batch.commit(() => undefined);
+    await batch.commit(() => undefined);
     const rev =
       item.manifestRev >= 1
         ? await readSealedRevision(ctx, item, 1)
@@ -224,7 +227,7 @@ export const preserve: StageHandler = async (ctx, start) => {
 export const classify: StageHandler = async (ctx, start) => {
   // What the probe found and the decision on it commit together.
   const item = isProbed(start.media as ItemMedia | null)
-    ? decideAfterProbe(ctx, start)
+    ? await ctx.repo.commitDurably(() => decideAfterProbe(ctx, start))
     : await probeOriginal(ctx, start, (probed) => decideAfterProbe(ctx, probed));
   // Could wait for weeks: the archive holds the original; derive fetches it back when needed.
   if (item.state === 'awaiting-annotation') await dropSpoolOriginal(ctx, item);
@@ -299,8 +302,10 @@ export const derive: StageHandler = async (ctx, start) => {
           onProgress: throttledProgress(ctx, item.id),
         });
         derivative = { archiveKey: key, size: provenance.size, sha256: provenance.sha256, provenance };
-        const current = ctx.repo.get(item.id)?.media as ItemMedia;
-        ctx.repo.update(item.id, { derivative: { ...derivative, revision }, media: withoutWait(current) });
+        await ctx.repo.commitDurably(() => {
+          const current = ctx.repo.get(item.id)?.media as ItemMedia;
+          ctx.repo.update(item.id, { derivative: { ...derivative, revision }, media: withoutWait(current) });
+        });
         metrics.derivatives.inc({ method: provenance.method });
         metrics.deriveDuration.observe(
           { method: provenance.method },
@@ -311,13 +316,15 @@ export const derive: StageHandler = async (ctx, start) => {
   }
   const reason = revision === 2 ? 'derivation' : 'amendment';
   const rev = await sealNextRevision(ctx, item, reason, derivative);
-  moveTo(
-    ctx,
-    'derive',
-    item,
-    'sealed',
-    { manifestRev: rev.revision, manifestSha256: rev.sha256 },
-    { revision: rev.revision, derivative: derivative?.archiveKey ?? null },
+  await ctx.repo.commitDurably(() =>
+    moveTo(
+      ctx,
+      'derive',
+      item,
+      'sealed',
+      { manifestRev: rev.revision, manifestSha256: rev.sha256 },
+      { revision: rev.revision, derivative: derivative?.archiveKey ?? null },
+    ),
   );
 };
 
@@ -466,7 +473,7 @@ function stampTags(item: EvidenceRecord): StampTags {
 async function dropSpoolOriginal(ctx: PipelineContext, item: EvidenceRecord): Promise<void> {
   if (!item.spoolPath) return;
   await ctx.spool.removeOriginal(item.sha256);
-  ctx.repo.update(item.id, { spoolPath: null });
+  await ctx.repo.commitDurably(() => ctx.repo.update(item.id, { spoolPath: null }));
 }
 
 /** The original, back from the archive into the spool if it left, checked against its SHA-256. */
@@ -491,6 +498,6 @@ async function ensureOriginalInSpool(ctx: PipelineContext, item: EvidenceRecord)
     );
   }
   const file = await ctx.spool.commitOriginal(temp);
-  ctx.repo.update(item.id, { spoolPath: file });
+  await ctx.repo.commitDurably(() => ctx.repo.update(item.id, { spoolPath: file }));
   return file;
 }

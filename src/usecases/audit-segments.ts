@@ -56,9 +56,10 @@ export async function writeAuditSegments(deps: SegmentDeps): Promise<SegmentReco
     const last = deps.repo.auditSegments.lastSealedSeq();
     const rows = deps.repo.audit.list({ afterSeq: last, limit: MAX_SEGMENT_ROWS });
     if (rows.length === 0) return written;
-    // Access rows are readable a moment before their fsync returns (AuditLog.appendDurable): a
-    // sealed segment outlives the catalog, so it waits until the rows just read are durable.
-    await deps.repo.audit.durable();
+    // Access rows and stage commits are readable a moment before their fsync returns
+    // (AuditLog.appendDurable, repo.commitDurably): a sealed segment outlives the catalog, so it
+    // waits until the rows just read are durable.
+    await deps.repo.durable();
     const lines: string[] = [];
     let bytes = 0;
     for (const r of rows) {
