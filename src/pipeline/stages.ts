@@ -14,7 +14,7 @@ import { formatIso6709 } from '../media/index.js';
 import { metrics } from '../metrics.js';
 import { contentTypeOf } from '../util/content-type.js';
 import { sha256File } from '../util/hash.js';
-import { ArchiveBatch, lockTermsFor } from './archiving.js';
+import { ArchiveBatch, lockTermsFor, type ObjectToArchive } from './archiving.js';
 import { dockOf, type PipelineContext } from './context.js';
 import { elementChanges, unconfirmedElements } from '../elements/resolve.js';
 import {
@@ -337,18 +337,22 @@ export const archive: StageHandler = async (ctx, item) => {
   const d = item.derivative as (NonNullable<ManifestDerivative> & { revision: number }) | null;
   const playable = Boolean((item.media as ItemMedia | null)?.probe);
   const settled = await ArchiveBatch.run(ctx, item.id, lock, async (batch) => {
-    if (d && d.revision === rev.revision) {
-      const file = path.join(ctx.spool.itemDir(item.id), `derivative-${formatRevision(rev.revision)}.mp4`);
-      await batch.put({
-        kind: 'derivative',
-        key: d.archiveKey,
-        source: { path: file },
-        sha256: d.sha256,
-        size: d.size,
-        contentType: 'video/mp4',
-      });
-    }
-    await archiveRevision(batch, item, rev);
+    const derivative: ObjectToArchive[] =
+      d && d.revision === rev.revision
+        ? [
+            {
+              kind: 'derivative',
+              key: d.archiveKey,
+              source: {
+                path: path.join(ctx.spool.itemDir(item.id), `derivative-${formatRevision(rev.revision)}.mp4`),
+              },
+              sha256: d.sha256,
+              size: d.size,
+              contentType: 'video/mp4',
+            },
+          ]
+        : [];
+    await archiveRevision(batch, item, rev, derivative);
     // Elements amended while this revision was being made (checked against the row as it is now,
     // in the same transaction as the transition): go round again for a newer revision.
     const sealedElements = JSON.stringify(elementsOfRevision(rev));
