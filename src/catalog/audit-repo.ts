@@ -61,6 +61,13 @@ interface Unsynced {
   rows: AuditRow[];
 }
 
+/**
+ * Group commits whose fsync may run at once. With one, every request waited for the fsync before
+ * it plus its own, and the event loop idled while 50 connections all waited (bench/api.mjs); with
+ * two, the next batch commits and starts its fsync while the last one's runs.
+ */
+const MAX_SYNCS_IN_FLIGHT = 2;
+
 /** Access rows a custody query must skip: reads are listed apart, page by page (accessOf). */
 const ACCESS = 'access';
 
@@ -79,8 +86,10 @@ export class AuditLog {
   /** The PRAGMA statements around a group commit: prepared at the first one, since SQLite refuses to prepare them inside a transaction (a repository may be made inside one). */
   private syncPragmas: { normal: Statement; restore: Statement } | null = null;
   private readonly synchronous: number;
-  /** The fsync of the committed batch (at most one at a time); rejects when the fsync failed. */
-  private syncing: Promise<void> | null = null;
+  /** Settles when the newest committed batch and every one before it are durable (null: all are). */
+  private lastDurable: Promise<void> | null = null;
+  /** Batches committed whose own fsync has not returned yet (at most MAX_SYNCS_IN_FLIGHT). */
+  private syncsInFlight = 0;
   /** Set by a failed fsync: from then on SQLite syncs every commit itself (see commitWaiting). */
   private walSyncFailed = false;
   /** Commits made for appendDurable rows (for tests and the bench: rows per commit). */
@@ -97,14 +106,16 @@ export class AuditLog {
     this.insert = db.prepare(
       'INSERT INTO audit_log (seq, at, actor, action, evidence_id, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
-    // Both read the partial indexes of migration 4, so neither walks an item's other rows.
-    // No ORDER BY: with it, SQLite spent ~30 µs more per call though the index is in seq order
-    // (measured); custody() puts the rows in seq order instead.
+    // Custody reads its partial index (migration 6), so it never walks an item's reads. No ORDER
+    // BY: with it, SQLite spent ~30 µs more per call though the index is in seq order (measured);
+    // custody() puts the rows in seq order instead. A page of reads walks audit_log_evidence
+    // backwards from `seq`, skipping the item's few custody rows; the unary + keeps the planner
+    // off audit_log_action_at, which would walk every read of every item.
     this.custodyOf = db.prepare<[string], RawAuditRow>(
       `SELECT * FROM audit_log WHERE evidence_id = ? AND action <> '${ACCESS}'`,
     );
     this.accessPage = db.prepare<[string, number, number], RawAuditRow>(
-      `SELECT * FROM audit_log WHERE evidence_id = ? AND action = '${ACCESS}' AND seq < ? ORDER BY seq DESC LIMIT ?`,
+      `SELECT * FROM audit_log WHERE evidence_id = ? AND +action = '${ACCESS}' AND seq < ? ORDER BY seq DESC LIMIT ?`,
     );
   }
 
@@ -142,10 +153,10 @@ export class AuditLog {
 
   /**
    * Appends one row on its own (not part of another change) and resolves once it is durable.
-   * Group commit: every row asked for while the previous batch is being flushed (or in the same
-   * turn of the event loop) is written in one IMMEDIATE transaction, so concurrent requests share
-   * one commit and one WAL fsync. Nobody is answered before that fsync has returned; if the commit
-   * or the fsync fails, every caller of the batch gets the error.
+   * Group commit: every row asked for in the same turn of the event loop, or while both fsync
+   * slots are busy, is written in one IMMEDIATE transaction, so concurrent requests share one
+   * commit and one WAL fsync. Nobody is answered before that fsync and every earlier batch's have
+   * returned; if the commit or an fsync fails, every caller of the batch gets the error.
    *
    * Why the fsync is ours (docs/architecture.md has the whole argument): in WAL mode the only
    * thing synchronous=FULL adds to NORMAL is one fsync of the WAL file after each commit
@@ -157,7 +168,8 @@ export class AuditLog {
   appendDurable(entry: AuditEntry): Promise<AuditRow> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ entry, resolve, reject });
-      if (this.commitScheduled || this.syncing) return; // the running flush picks it up
+      // While both fsync slots are busy the rows gather; the first fsync to return commits them.
+      if (this.commitScheduled || this.syncsInFlight >= MAX_SYNCS_IN_FLIGHT) return;
       this.commitScheduled = true;
       setImmediate(() => this.commitWaiting());
     });
@@ -170,13 +182,13 @@ export class AuditLog {
    * with no await in between, waits for this.
    */
   durable(): Promise<void> {
-    // Only one batch is ever committed and not yet synced: the one whose fsync runs now.
-    return this.syncing ?? Promise.resolve();
+    // Each batch's promise settles after its predecessor's, so the newest stands for all.
+    return this.lastDurable ?? Promise.resolve();
   }
 
   private commitWaiting(): void {
     this.commitScheduled = false;
-    if (this.syncing || this.waiting.length === 0) return;
+    if (this.syncsInFlight >= MAX_SYNCS_IN_FLIGHT || this.waiting.length === 0) return;
     const batch = this.waiting;
     this.waiting = [];
     const unsynced = !this.walSyncFailed && this.walSync !== null;
@@ -204,17 +216,25 @@ export class AuditLog {
       return;
     }
     if (!wal) {
+      // SQLite synced this commit itself, and with it every frame before it.
       batch.forEach((w, i) => w.resolve(rows[i]!));
       return;
     }
-    const sync = this.walSync!.sync(wal);
-    this.syncing = sync;
-    void this.settle({ batch, rows }, sync);
+    // This fsync starts now, while the previous batch's may still run. A batch is durable only
+    // when its own fsync and every earlier batch's have returned: if an earlier one failed, the
+    // kernel may have dropped dirty pages this batch's frames share (frames are not page-aligned)
+    // and will not report that again, so this batch fails with it.
+    const own = this.walSync!.sync(wal);
+    const previous = this.lastDurable;
+    const done = previous ? Promise.all([previous, own]).then(() => undefined) : own;
+    this.lastDurable = done;
+    this.syncsInFlight++;
+    void this.settle({ batch, rows }, own, done);
   }
 
-  private async settle(u: Unsynced, sync: Promise<void>): Promise<void> {
+  private async settle(u: Unsynced, own: Promise<void>, done: Promise<void>): Promise<void> {
     try {
-      await sync;
+      await done;
       u.batch.forEach((w, i) => w.resolve(u.rows[i]!));
     } catch (err) {
       // After a failed fsync the kernel may have dropped the dirty pages and will not report it
@@ -223,9 +243,22 @@ export class AuditLog {
       this.walSyncFailed = true;
       for (const w of u.batch) w.reject(err);
     } finally {
-      this.syncing = null;
+      // The slot is free once our own fsync has returned, whatever the earlier ones did.
+      await own.catch(() => undefined);
+      this.syncsInFlight--;
+      if (this.lastDurable === done) this.lastDurable = null;
       this.commitWaiting(); // the rows that came in meanwhile: the next batch
     }
+  }
+
+  /** How SQLite runs the item view's two queries (tests hold them to their indexes). */
+  itemQueryPlans(evidenceId: string): { custody: string[]; access: string[] } {
+    const plan = (source: string, ...args: unknown[]) =>
+      (this.db.prepare(`EXPLAIN QUERY PLAN ${source}`).all(...args) as { detail: string }[]).map((r) => r.detail);
+    return {
+      custody: plan(this.custodyOf.source, evidenceId),
+      access: plan(this.accessPage.source, evidenceId, Number.MAX_SAFE_INTEGER, 100),
+    };
   }
 
   /** Everything that happened to the item (every row but reads), oldest first. */
