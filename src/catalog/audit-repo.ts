@@ -3,10 +3,9 @@
 // the file directly.
 import { auditRowHash, GENESIS_HASH, type AuditEntry, type AuditRow, type AuditVerifyResult } from '../audit/chain.js';
 import { nowIso } from '../util/time.js';
-import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 import { detailsColumn, readJson } from './json-columns.js';
-import { WalSync, type WalIdentity } from './wal-sync.js';
+import { DurableCommits } from './durable-commits.js';
 
 export type { AuditEntry, AuditRow, AuditVerifyResult } from '../audit/chain.js';
 export { auditRowHash, GENESIS_HASH } from '../audit/chain.js';
@@ -55,18 +54,12 @@ interface Waiting {
   reject(err: unknown): void;
 }
 
-/** A batch committed without SQLite's own WAL fsync, waiting for ours. */
-interface Unsynced {
-  batch: Waiting[];
-  rows: AuditRow[];
-}
-
 /**
- * Group commits whose fsync may run at once. With one, every request waited for the fsync before
- * it plus its own, and the event loop idled while 50 connections all waited (bench/api.mjs); with
- * two, the next batch commits and starts its fsync while the last one's runs.
+ * Group commits of access rows not yet durable at once: one in its fsync, the next committed and
+ * waiting for the following fsync (WalSync.after). With one, the event loop idled while all 50
+ * connections waited on the fsync (bench/api.mjs); beyond two, rows only split into more commits.
  */
-const MAX_SYNCS_IN_FLIGHT = 2;
+const MAX_COMMITS_IN_FLIGHT = 2;
 
 /** Access rows a custody query must skip: reads are listed apart, page by page (accessOf). */
 const ACCESS = 'access';
@@ -78,28 +71,16 @@ export class AuditLog {
   private readonly accessPage;
   private waiting: Waiting[] = [];
   private commitScheduled = false;
-  /**
-   * Set when the connection is a file in WAL mode with synchronous=FULL or EXTRA: group commits
-   * then run with synchronous=NORMAL and the WAL is fsynced by us, off the event loop.
-   */
-  private readonly walSync: WalSync | null;
-  /** The PRAGMA statements around a group commit: prepared at the first one, since SQLite refuses to prepare them inside a transaction (a repository may be made inside one). */
-  private syncPragmas: { normal: Statement; restore: Statement } | null = null;
-  private readonly synchronous: number;
-  /** Settles when the newest committed batch and every one before it are durable (null: all are). */
-  private lastDurable: Promise<void> | null = null;
-  /** Batches committed whose own fsync has not returned yet (at most MAX_SYNCS_IN_FLIGHT). */
-  private syncsInFlight = 0;
-  /** Set by a failed fsync: from then on SQLite syncs every commit itself (see commitWaiting). */
-  private walSyncFailed = false;
+  /** Group commits not durable yet (at most MAX_COMMITS_IN_FLIGHT): while at the limit, rows gather. */
+  private commitsInFlight = 0;
   /** Commits made for appendDurable rows (for tests and the bench: rows per commit). */
   groupCommits = 0;
 
-  constructor(private readonly db: Db) {
-    const synchronous = db.memory || db.readonly ? 0 : (db.pragma('synchronous', { simple: true }) as number);
-    const wal = synchronous >= 2 && db.pragma('journal_mode', { simple: true }) === 'wal';
-    this.walSync = wal ? new WalSync(db.name) : null;
-    this.synchronous = synchronous;
+  /** `commits` is the connection's one DurableCommits (EvidenceRepo passes its own). */
+  constructor(
+    private readonly db: Db,
+    private readonly commits: DurableCommits = new DurableCommits(db),
+  ) {
     this.last = db.prepare<[], { seq: number; hash: string }>(
       'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1',
     );
@@ -153,23 +134,19 @@ export class AuditLog {
 
   /**
    * Appends one row on its own (not part of another change) and resolves once it is durable.
-   * Group commit: every row asked for in the same turn of the event loop, or while both fsync
-   * slots are busy, is written in one IMMEDIATE transaction, so concurrent requests share one
-   * commit and one WAL fsync. Nobody is answered before that fsync and every earlier batch's have
-   * returned; if the commit or an fsync fails, every caller of the batch gets the error.
-   *
-   * Why the fsync is ours (docs/architecture.md has the whole argument): in WAL mode the only
-   * thing synchronous=FULL adds to NORMAL is one fsync of the WAL file after each commit
-   * (https://www.sqlite.org/pragma.html#pragma_synchronous). Committing with NORMAL and then
-   * fsyncing that same WAL file (same inode, checked) before resolving anyone gives each answered
-   * row exactly FULL's durability, while the fsync waits on the thread pool instead of stalling
-   * every other request on the event loop, and the next batch gathers meanwhile.
+   * Group commit: every row asked for in the same turn of the event loop, or while two batches
+   * are still waiting for their fsync, is written in one transaction, so concurrent requests share
+   * one commit and one WAL fsync. The commit is the connection's DurableCommits (NORMAL, then our
+   * fsync of the same WAL inode on the thread pool, shared by the commits made meanwhile): nobody
+   * is answered before an fsync that began after their row's commit has returned, and answers go
+   * out in chain order. If the commit or the fsync fails, every caller of the batch gets the error.
+   * Why that is exactly FULL's durability: docs/architecture.md, "Durable access rows with group
+   * commit".
    */
   appendDurable(entry: AuditEntry): Promise<AuditRow> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ entry, resolve, reject });
-      // While both fsync slots are busy the rows gather; the first fsync to return commits them.
-      if (this.commitScheduled || this.syncsInFlight >= MAX_SYNCS_IN_FLIGHT) return;
+      if (this.commitScheduled || this.commitsInFlight >= MAX_COMMITS_IN_FLIGHT) return;
       this.commitScheduled = true;
       setImmediate(() => this.commitWaiting());
     });
@@ -182,73 +159,26 @@ export class AuditLog {
    * with no await in between, waits for this.
    */
   durable(): Promise<void> {
-    // Each batch's promise settles after its predecessor's, so the newest stands for all.
-    return this.lastDurable ?? Promise.resolve();
+    return this.commits.durable();
   }
 
   private commitWaiting(): void {
     this.commitScheduled = false;
-    if (this.syncsInFlight >= MAX_SYNCS_IN_FLIGHT || this.waiting.length === 0) return;
+    if (this.commitsInFlight >= MAX_COMMITS_IN_FLIGHT || this.waiting.length === 0) return;
     const batch = this.waiting;
     this.waiting = [];
-    const unsynced = !this.walSyncFailed && this.walSync !== null;
-    let rows: AuditRow[];
-    let wal: WalIdentity | undefined;
-    try {
-      if (unsynced) {
-        this.syncPragmas ??= {
-          normal: this.db.prepare('PRAGMA synchronous = NORMAL'),
-          restore: this.db.prepare(`PRAGMA synchronous = ${this.synchronous}`),
-        };
-        this.syncPragmas.normal.run();
-        try {
-          rows = this.appendAll(batch.map((w) => w.entry));
-        } finally {
-          this.syncPragmas.restore.run();
-        }
-        wal = this.walSync!.identify();
-      } else {
-        rows = this.appendAll(batch.map((w) => w.entry));
-      }
-      this.groupCommits++;
-    } catch (err) {
-      for (const w of batch) w.reject(err);
-      return;
-    }
-    if (!wal) {
-      // SQLite synced this commit itself, and with it every frame before it.
-      batch.forEach((w, i) => w.resolve(rows[i]!));
-      return;
-    }
-    // This fsync starts now, while the previous batch's may still run. A batch is durable only
-    // when its own fsync and every earlier batch's have returned: if an earlier one failed, the
-    // kernel may have dropped dirty pages this batch's frames share (frames are not page-aligned)
-    // and will not report that again, so this batch fails with it.
-    const own = this.walSync!.sync(wal);
-    const previous = this.lastDurable;
-    const done = previous ? Promise.all([previous, own]).then(() => undefined) : own;
-    this.lastDurable = done;
-    this.syncsInFlight++;
-    void this.settle({ batch, rows }, own, done);
-  }
-
-  private async settle(u: Unsynced, own: Promise<void>, done: Promise<void>): Promise<void> {
-    try {
-      await done;
-      u.batch.forEach((w, i) => w.resolve(u.rows[i]!));
-    } catch (err) {
-      // After a failed fsync the kernel may have dropped the dirty pages and will not report it
-      // again to a new descriptor, so a later fsync of ours would prove nothing: from now on
-      // SQLite syncs each commit itself (its own descriptor sees the error and fails the commit).
-      this.walSyncFailed = true;
-      for (const w of u.batch) w.reject(err);
-    } finally {
-      // The slot is free once our own fsync has returned, whatever the earlier ones did.
-      await own.catch(() => undefined);
-      this.syncsInFlight--;
-      if (this.lastDurable === done) this.lastDurable = null;
-      this.commitWaiting(); // the rows that came in meanwhile: the next batch
-    }
+    this.commitsInFlight++;
+    this.groupCommits++;
+    this.commits
+      .commit(() => this.appendAll(batch.map((w) => w.entry)))
+      .then(
+        (rows) => batch.forEach((w, i) => w.resolve(rows[i]!)),
+        (err: unknown) => batch.forEach((w) => w.reject(err)),
+      )
+      .finally(() => {
+        this.commitsInFlight--;
+        this.commitWaiting(); // the rows that came in meanwhile: the next batch
+      });
   }
 
   /** How SQLite runs the item view's two queries (tests hold them to their indexes). */

@@ -295,13 +295,13 @@ export class EvidenceRepo {
   readonly durableCommits: DurableCommits;
 
   constructor(private readonly db: Db) {
-    this.audit = new AuditLog(db);
+    this.durableCommits = new DurableCommits(db);
+    this.audit = new AuditLog(db, this.durableCommits);
     this.dockFiles = new DockFilesRepo(db, this.audit);
     this.archiveObjects = new ArchiveObjectsRepo(db);
     this.auditSegments = new AuditSegmentsRepo(db);
     this.playbackTickets = new PlaybackTicketsRepo(db);
     this.reports = new ReportQueries(db);
-    this.durableCommits = new DurableCommits(db);
   }
 
   /**
@@ -324,8 +324,8 @@ export class EvidenceRepo {
    * Resolves once everything committed so far is durable: access rows (AuditLog.appendDurable) and
    * commitDurably alike. Wait for it before acting irreversibly on rows someone else committed.
    */
-  async durable(): Promise<void> {
-    await Promise.all([this.audit.durable(), this.durableCommits.durable()]);
+  durable(): Promise<void> {
+    return this.durableCommits.durable();
   }
 
   /** Throws when the catalog cannot answer (readiness). */
