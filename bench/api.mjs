@@ -25,6 +25,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
 const dist = path.join(root, 'dist');
 const { openCatalog, catalogPath } = await import(path.join(dist, 'catalog/db.js'));
+const { startCheckpointer } = await import(path.join(dist, 'catalog/checkpointer.js'));
 const { EvidenceRepo } = await import(path.join(dist, 'catalog/evidence-repo.js'));
 const { DevicesRepo } = await import(path.join(dist, 'catalog/devices-repo.js'));
 const { TokensRepo } = await import(path.join(dist, 'catalog/tokens-repo.js'));
@@ -197,6 +198,8 @@ const app = await buildApiServer({
   wake: () => undefined,
   requestDerivation: () => ({ status: 'none', state: 'archived' }),
 });
+// The daemon checkpoints the catalog's WAL from a thread of its own (catalog/checkpointer.ts).
+const checkpointer = process.env.NO_CKPT ? null : startCheckpointer(db);
 await app.listen({ host: '127.0.0.1', port: 0 });
 const port = app.server.address().port;
 const { token } = tokens.create({ role: 'auditor', label: 'bench' }, 'bench');
@@ -384,6 +387,7 @@ const MiBs = (bps) => bps / 1024 / 1024;
 
 await app.close();
 await bare.close();
+await checkpointer?.stop();
 db.close();
 const loadAtEnd = os.loadavg().map(r2);
 

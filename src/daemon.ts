@@ -8,6 +8,7 @@ import type { RunningApi } from './api/server.js';
 import { createArchive } from './archive/index.js';
 import { startSegmentTimer } from './usecases/audit-segments.js';
 import type { ArchiveBackend } from './archive/archive.js';
+import { startCheckpointer } from './catalog/checkpointer.js';
 import { catalogPath, openCatalog, type Db } from './catalog/db.js';
 import { DevicesRepo } from './catalog/devices-repo.js';
 import { EvidenceRepo } from './catalog/evidence-repo.js';
@@ -60,6 +61,10 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   await fsp.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const lock = await acquireDataDirLock(config.dataDir);
   const db: Db = openCatalog(catalogPath(config.dataDir));
+  const checkpointer = startCheckpointer(db, {
+    onError: (message) =>
+      log.warn({ err: message }, 'catalog checkpoint failed; SQLite checkpoints in commits meanwhile'),
+  });
   const repo = new EvidenceRepo(db);
   const devices = new DevicesRepo(db, repo.audit);
   const spool = new Spool(path.join(config.dataDir, 'spool'));
@@ -127,6 +132,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       });
     } catch (err) {
       await archive.close().catch(() => undefined);
+      await checkpointer?.stop();
       db.close();
       await lock.release();
       throw err;
@@ -189,6 +195,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       await segments.stop(); // the rows of this run, sealed before the archive closes
       await archive.close();
       await fsp.rm(statusFilePath(config.dataDir), { force: true });
+      await checkpointer?.stop();
       db.close();
       await lock.release();
       log.info('stopped');
