@@ -38,9 +38,9 @@ export interface ObjectToArchive {
 type ArchivedRow = Omit<ArchiveObjectRecord, 'storedAt' | 'verifiedAt'>;
 
 /**
- * A stage's objects, put into the archive and verified one after another, and recorded in the
- * catalog together with the stage's own transition: one commit (one fsync on the event loop)
- * instead of two per object. An object counts as archived only once recorded verified, and a
+ * A stage's objects, each put into the archive and verified (independent ones side by side), and
+ * recorded in the catalog together with the stage's own transition: one commit (one fsync, shared
+ * with concurrent commits, off the event loop) instead of two per object. An object counts as archived only once recorded verified, and a
  * crash before the commit just puts again (write-once, `alreadyPresent`) and verifies again.
  */
 export class ArchiveBatch {
