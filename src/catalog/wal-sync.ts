@@ -4,6 +4,11 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
+
+const fsync = promisify(fs.fsync);
+const openFile = promisify(fs.open);
+const fstat = promisify(fs.fstat);
 
 /** Which file a commit's frames went to: the WAL as it is named right after the commit. */
 export interface WalIdentity {
@@ -27,6 +32,9 @@ export class WalSync {
   private static readonly failedFiles = new Set<string>();
   /** fsyncs started (tests: commits share them). */
   syncs = 0;
+  /** The descriptor kept open on the WAL inode of the last fsync (see descriptorOf). */
+  private open: (WalIdentity & { fd: number }) | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
 
   constructor(dbFile: string) {
     this.walFile = `${dbFile}-wal`;
@@ -91,21 +99,17 @@ export class WalSync {
    * written page of the inode, whichever descriptor wrote it. Rejects when the name now holds
    * another file (nothing can then be promised about the frames) or when the flush fails.
    */
-  async sync(written: WalIdentity): Promise<void> {
+  private async sync(written: WalIdentity): Promise<void> {
     if (this.failed) throw new Error(`an earlier fsync of ${this.walFile} failed; nothing can be promised since`);
-    const handle = await fsp.open(this.walFile, 'r');
+    this.stopIdleTimer(); // not closed under a running fsync
+    const fd = await this.descriptorOf(written);
     try {
-      const st = await handle.stat();
-      if (st.dev !== written.dev || st.ino !== written.ino)
-        throw new Error(`${this.walFile} is no longer the file the audit rows were committed to`);
-      try {
-        await handle.sync();
-      } catch (err) {
-        WalSync.failedFiles.add(this.walFile);
-        throw err;
-      }
+      await fsync(fd);
+    } catch (err) {
+      WalSync.failedFiles.add(this.walFile);
+      throw err;
     } finally {
-      await handle.close();
+      this.closeWhenIdle();
     }
     const id = `${written.dev}:${written.ino}`;
     if (!this.dirSynced.has(id)) {
@@ -117,5 +121,41 @@ export class WalSync {
       }
       this.dirSynced.add(id);
     }
+  }
+
+  /**
+   * A descriptor on the inode the commits wrote to. Kept open between fsyncs while commits keep
+   * coming (opening, checking and closing it each time cost three more trips to the thread pool
+   * per fsync); opened again, and checked again, when the WAL under the name is another inode.
+   */
+  private async descriptorOf(written: WalIdentity): Promise<number> {
+    if (this.open && this.open.dev === written.dev && this.open.ino === written.ino) return this.open.fd;
+    this.closeNow();
+    const fd = await openFile(this.walFile, 'r');
+    const st = await fstat(fd);
+    if (st.dev !== written.dev || st.ino !== written.ino) {
+      fs.close(fd, () => undefined);
+      throw new Error(`${this.walFile} is no longer the file the rows were committed to`);
+    }
+    this.open = { fd, dev: st.dev, ino: st.ino };
+    return fd;
+  }
+
+  /** Closes the kept descriptor a second after the last fsync: an idle catalog holds none. */
+  private closeWhenIdle(): void {
+    this.stopIdleTimer();
+    this.idleTimer = setTimeout(() => this.closeNow(), 1000);
+    this.idleTimer.unref();
+  }
+
+  private stopIdleTimer(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+  }
+
+  private closeNow(): void {
+    this.stopIdleTimer();
+    if (this.open) fs.close(this.open.fd, () => undefined);
+    this.open = null;
   }
 }
