@@ -72,10 +72,19 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   if (removed) log.info({ removed }, 'removed unfinished spool temp files from a previous run');
 
   const archive: ArchiveBackend = await createArchive(config, { owner: true });
+  // A start refused from here on lets go of what it holds: the checkpoint thread (which kept a
+  // refused daemon alive for ever), the archive client, the catalog and the data-dir lock.
+  const abandonStart = async (err: unknown): Promise<never> => {
+    await archive.close().catch(() => undefined);
+    await checkpointer?.stop();
+    db.close();
+    await lock.release();
+    throw err;
+  };
   let wakeRunner = () => undefined as void;
   // Unreachable → start degraded and keep taking footage into the spool; unfit → refuse to start.
   const archiveHealth = new ArchiveHealth(archive, log, config.pipeline.retry, () => wakeRunner());
-  await archiveHealth.checkAtStart();
+  await archiveHealth.checkAtStart().catch(abandonStart);
   const seal: SealService = createSealService(sealConfigOf(config), log);
   if (seal.warning) log.warn({ seal: seal.info }, seal.warning);
 
@@ -131,11 +140,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         requestDerivation: (id, actor) => requestDerivation(ctx, id, actor, () => runner.wake()),
       });
     } catch (err) {
-      await archive.close().catch(() => undefined);
-      await checkpointer?.stop();
-      db.close();
-      await lock.release();
-      throw err;
+      return abandonStart(err);
     }
     log.info({ url: api.url }, 'API listening');
   }
