@@ -312,7 +312,7 @@ const walks = {
 
 // --- report --year ------------------------------------------------------------------------------------
 t0 = performance.now();
-const inProcess = repo.reports.year(YEAR);
+const inProcess = await repo.reports.year(YEAR);
 const reportQuerySeconds = (performance.now() - t0) / 1000;
 t0 = performance.now();
 const cli = spawnSync(

@@ -1,6 +1,5 @@
-// The checkpointer's thread (catalog/checkpointer.ts). Self-contained on purpose: it is started
-// as a file of its own (compiled .js in dist, .ts under the tests' type stripping), so it may
-// import only node built-ins and better-sqlite3.
+// The checkpointer's thread (catalog/checkpointer.ts). Self-contained: started as a file of its
+// own (catalog/worker-script.ts), it imports only node built-ins and better-sqlite3.
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 

@@ -5,10 +5,9 @@
 // the WAL into the database file a few times a second, so the event loop's commits only append.
 // Durability does not change: a checkpoint syncs the WAL before copying and the database after,
 // whichever connection runs it, and the WAL is restarted only after a complete one.
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Db } from './db.js';
+import { workerScript } from './worker-script.js';
 
 /**
  * The catalog connection's own automatic checkpoint stays on, this many pages apart (~40 MB of
@@ -30,10 +29,9 @@ export interface CheckpointerOptions {
 export function startCheckpointer(db: Db, opts: CheckpointerOptions = {}): Checkpointer | null {
   if (db.memory || db.readonly || db.pragma('journal_mode', { simple: true }) !== 'wal') return null;
   db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
-  // The same extension as this module: .js when built, .ts when the tests run the sources.
-  const here = fileURLToPath(import.meta.url);
-  const script = path.join(path.dirname(here), `checkpoint-worker${path.extname(here)}`);
-  const worker = new Worker(script, { workerData: { file: db.name, intervalMs: opts.intervalMs ?? 200 } });
+  const worker = new Worker(workerScript(import.meta.url, 'checkpoint-worker'), {
+    workerData: { file: db.name, intervalMs: opts.intervalMs ?? 200 },
+  });
   worker.unref(); // a catalog left open must not keep a process alive
   let exited = false;
   worker.once('exit', () => (exited = true));

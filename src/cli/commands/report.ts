@@ -11,13 +11,13 @@ export function registerReport(program: Command, globals: () => GlobalOptions): 
     .description('a yearly report: intake per month, states, missing elements, holds, accesses')
     .requiredOption('--year <year>', 'calendar year (UTC)')
     .option('--json', 'machine-readable output')
-    .action((o: { year: string; json?: boolean }) => {
+    .action(async (o: { year: string; json?: boolean }) => {
       const year = Number(o.year);
       if (!Number.isInteger(year) || year < 2000 || year > 9999)
         throw new SealdockError('USAGE', '--year must be a year such as 2026');
       const cat = openCatalogFor(cliConfig(globals()));
       try {
-        const report = cat.repo.reports.year(year);
+        const report = await cat.repo.reports.year(year);
         const { byMonth, byState, missingElements: missing, auditActions: audit, cases, legalHolds: held } = report;
         if (o.json) return printJson(report);
         printLines([
