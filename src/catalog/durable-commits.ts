@@ -1,5 +1,6 @@
 // Commits that are durable before their caller goes on, without the fsync on the event loop: the
-// pipeline's stage commits. SQLite's synchronous=FULL fsyncs the WAL inside COMMIT, on whichever
+// pipeline's stage commits and the access rows' group commits (AuditLog.appendDurable), one
+// pipeline per connection (EvidenceRepo.durableCommits). SQLite's synchronous=FULL fsyncs the WAL inside COMMIT, on whichever
 // thread commits (ours runs everything else too); in the shift-change burst those fsyncs held the
 // event loop for 9–11 s out of 33–38 s. Here a commit runs with NORMAL and is followed by our fsync
 // of the same WAL inode on the thread pool, shared with every commit made meanwhile (WalSync.after):

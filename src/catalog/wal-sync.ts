@@ -1,6 +1,6 @@
 // The fsync half of a WAL commit, done by us on the thread pool instead of by SQLite on the event
-// loop (AuditLog.appendDurable; the argument why this is as durable as synchronous=FULL is in
-// docs/architecture.md, "Durable access rows with group commit").
+// loop (DurableCommits, which stage commits and access rows share; the argument why this is as
+// durable as synchronous=FULL is in docs/architecture.md, "Durable access rows with group commit").
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
