@@ -3,6 +3,7 @@
 import type { Db } from './db.js';
 import { ArchiveObjectsRepo, type ArchiveObjectRecord } from './archive-objects-repo.js';
 import { AuditLog, type AuditEntry } from './audit-repo.js';
+import type { AuditRow } from '../audit/chain.js';
 import { AuditSegmentsRepo } from './audit-segments-repo.js';
 import { DockFilesRepo, type DockFileRecord } from './dock-files-repo.js';
 import { DurableCommits } from './durable-commits.js';
@@ -336,6 +337,18 @@ export class EvidenceRepo {
   get(id: string): EvidenceRecord | null {
     const r = this.db.prepare('SELECT * FROM evidence WHERE id = ?').get(id) as RawEvidence | undefined;
     return r ? fromRaw(r) : null;
+  }
+
+  /**
+   * One item with its archive objects and custody events, read from one snapshot of the catalog:
+   * three separate reads could straddle a commit and show, say, an item already `archived`
+   * without its archived event. Null when there is no such item.
+   */
+  itemView(id: string): { item: EvidenceRecord; objects: ArchiveObjectRecord[]; custody: AuditRow[] } | null {
+    return this.db.transaction(() => {
+      const item = this.get(id);
+      return item ? { item, objects: this.archiveObjects.ofItem(id), custody: this.audit.custody(id) } : null;
+    })();
   }
 
   findBySha256(sha256: string): EvidenceRecord | null {

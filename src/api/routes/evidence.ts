@@ -114,11 +114,11 @@ export function evidenceRoutes(app: FastifyInstance, deps: ApiDeps): void {
     },
     async (request) => {
       const { id } = request.params;
-      const item = deps.repo.get(id);
-      if (!item) throw new SealdockError('NOT_FOUND', `no evidence ${id}`);
+      const view = deps.repo.itemView(id);
+      if (!view) throw new SealdockError('NOT_FOUND', `no evidence ${id}`);
       // Custody is what happened to the evidence, all of it, however often it was read: reads are
       // paged apart by GET /evidence/{id}/access. Both come from their own partial index.
-      const body = detail(item, deps.repo.archiveObjects.ofItem(id), deps.repo.audit.custody(id));
+      const body = detail(view.item, view.objects, view.custody);
       await recordAccess(deps, request, { what: 'detail', evidenceId: id, status: 200 });
       return body;
     },

@@ -123,9 +123,10 @@ export function registerEvidenceCommands(program: Command, globals: () => Global
     .action((id: string, opts: { json?: boolean }) => {
       const cat = openCatalogFor(cliConfig(globals()));
       try {
-        const e = cat.repo.get(id);
-        if (!e) throw new SealdockError('NOT_FOUND', `no evidence ${JSON.stringify(id)}`);
-        const view = detail(e, cat.repo.archiveObjects.ofItem(id), cat.repo.audit.custody(id));
+        const shown = cat.repo.itemView(id);
+        if (!shown) throw new SealdockError('NOT_FOUND', `no evidence ${JSON.stringify(id)}`);
+        const e = shown.item;
+        const view = detail(e, shown.objects, shown.custody);
         if (opts.json) return printJson(view);
         const el = e.elements;
         printLines([
