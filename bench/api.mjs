@@ -8,7 +8,8 @@
 //   - `sealdock report --year` (the CLI, a process of its own) and the same query in process;
 //   - Range streaming of an archived original through the API against archive.read.
 //   npm run build && node bench/api.mjs
-// Env: BENCH_ROWS (1000000), BENCH_SECONDS (10, per autocannon run), BENCH_CONNECTIONS (50),
+// Env: BENCH_ROWS (1000000), BENCH_SECONDS (10, per autocannon run), BENCH_WARMUP_SECONDS (3, once
+//      per route before its measured run), BENCH_CONNECTIONS (50),
 //      BENCH_SIZE_MIB (256), BENCH_ROUNDS (3), BENCH_PAGES (200 per walk).
 // Prints figures; the last line is BENCH_RESULT <json> (see HELPERS.md). No assertions.
 import { spawn, spawnSync } from 'node:child_process';
@@ -41,6 +42,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const SIZE = Number(process.env.BENCH_SIZE_MIB ?? 256) * 1024 * 1024;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PAGES = Number(process.env.BENCH_PAGES ?? 200);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
 const HOT_READS = 3000;
 const COLLECTORS = 500;
 const YEAR = 2026;
@@ -237,15 +239,20 @@ autocannon({
 const idsFile = path.join(dir, 'ids.txt');
 const shuffled = Array.from({ length: Math.min(ROWS, 100_000) }, () => ids[Math.floor(Math.random() * ROWS)]);
 fs.writeFileSync(idsFile, shuffled.join('\n'));
+// The server's process holds no list of a million ids in production: drop the seed's, or every
+// full garbage collection of the runs below would trace them too (pauses of up to 48–63 ms were
+// measured with them in this process, up to 5–21 ms without).
+ids.length = 0;
+shuffled.length = 0;
 const oneId = (id) => {
   const f = path.join(dir, `id-${id}.txt`);
   fs.writeFileSync(f, id);
   return f;
 };
-async function load(url, file, authHeader = auth) {
+async function load(url, file, authHeader = auth, seconds = SECONDS) {
   const { origin } = new URL(url);
   const pathTemplate = url.slice(origin.length);
-  const args = ['-e', LOAD, origin, pathTemplate, authHeader, file, String(SECONDS), String(CONNECTIONS)];
+  const args = ['-e', LOAD, origin, pathTemplate, authHeader, file, String(seconds), String(CONNECTIONS)];
   const child = spawn(process.execPath, args, {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -258,6 +265,10 @@ async function load(url, file, authHeader = auth) {
   return r;
 }
 
+// Both servers warm up alike before they are measured (JIT, the catalog's page cache, the first
+// WAL growth): a daemon answers auditors for hours, and its first seconds are not its steady state.
+await load(`http://127.0.0.1:${barePort}/bare/{id}`, idsFile, auth, WARMUP_SECONDS);
+await load(`http://127.0.0.1:${port}/api/v1/evidence/{id}`, idsFile, auth, WARMUP_SECONDS);
 const lastSeq = () => db.prepare('SELECT MAX(seq) AS s FROM audit_log').get().s;
 const auditedBefore = lastSeq();
 const commitsBefore = repo.audit.groupCommits;
