@@ -67,7 +67,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   });
   const repo = new EvidenceRepo(db);
   const devices = new DevicesRepo(db, repo.audit);
-  const spool = new Spool(path.join(config.dataDir, 'spool'));
+  const spool = new Spool(path.join(config.dataDir, 'spool'), { readBack: config.archive.backend === 'local' });
   const removed = await spool.init();
   if (removed) log.info({ removed }, 'removed unfinished spool temp files from a previous run');
 

@@ -2,7 +2,22 @@
 // this; `test/archive/conformance.ts` runs the same suite against every backend.
 import type { Readable } from 'node:stream';
 
-export type ObjectSource = { path: string } | { bytes: Buffer };
+/**
+ * A file whose one read-back verify pass is already done (the spool's copy, util/durable-copy.ts):
+ * its bytes read back as `sha256` while the inode had this identity. A backend that can prove it
+ * stores that very inode, unchanged (local, hard link), may rely on it instead of reading it all
+ * again; any other backend ignores it.
+ */
+export interface ReadBackProof {
+  sha256: string;
+  size: number;
+  dev: number;
+  ino: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
+export type ObjectSource = { path: string; readBack?: ReadBackProof | undefined } | { bytes: Buffer };
 
 export interface PutOptions {
   /** Whole-object SHA-256 (hex) computed by us; the backend must prove the stored bytes match it. */

@@ -21,6 +21,7 @@ import type {
   ObjectVersion,
   OpenedFile,
   PutOptions,
+  ReadBackProof,
   StoredObject,
   VerifyResult,
 } from './archive.js';
@@ -160,7 +161,18 @@ export class LocalArchive implements ArchiveBackend {
    * copy (other filesystem) is hashed while it is written and flushed.
    */
   private async writeTemp(tmp: string, source: ObjectSource): Promise<{ sha256: string; size: number }> {
-    if ('path' in source && (await this.tryLink(source.path, tmp))) return sha256File(tmp);
+    if ('path' in source) {
+      // Checked before the link, which moves ctime: the inode is still the one read back.
+      const proven = source.readBack && (await this.unchangedSince(source.path, source.readBack));
+      if (await this.tryLink(source.path, tmp)) {
+        if (proven && source.readBack) {
+          const st = await fsp.lstat(tmp);
+          if (st.dev === source.readBack.dev && st.ino === source.readBack.ino)
+            return { sha256: source.readBack.sha256, size: source.readBack.size };
+        }
+        return sha256File(tmp);
+      }
+    }
     if ('bytes' in source) {
       await fsp.writeFile(tmp, source.bytes, { flag: 'wx', mode: 0o600 });
       await fsyncPath(tmp);
@@ -177,6 +189,20 @@ export class LocalArchive implements ArchiveBackend {
       const oldest = this.placed.keys().next().value;
       if (oldest !== undefined) this.placed.delete(oldest);
     }
+  }
+
+  /** Whether `file` is still, read-only and unwritten, the inode its read-back proof is about. */
+  private async unchangedSince(file: string, proof: ReadBackProof): Promise<boolean> {
+    const st = await fsp.lstat(file).catch(() => null);
+    return (
+      !!st?.isFile() &&
+      (st.mode & 0o222) === 0 &&
+      st.dev === proof.dev &&
+      st.ino === proof.ino &&
+      st.size === proof.size &&
+      st.mtimeMs === proof.mtimeMs &&
+      st.ctimeMs === proof.ctimeMs
+    );
   }
 
   /** Hard-links a source we own (the spool's read-only original) when on the same filesystem. */

@@ -5,6 +5,7 @@
 // complete, correctly named file, never a half one under a real name.
 import { randomUUID } from 'node:crypto';
 import fsp from 'node:fs/promises';
+import type { ReadBackProof } from '../archive/archive.js';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { SealdockError } from '../errors.js';
@@ -15,14 +16,29 @@ export interface SpooledTemp {
   tmpPath: string;
   sha256: string;
   size: number;
+  /** Read back during the copy (copyHashFlush readBack): its proof is kept once it is named. */
+  readBack: boolean;
 }
+
+// Read-back proofs of originals this process spooled, until the archive takes them; bounded (an
+// original whose proof is gone is simply read back again by the archive).
+const PROOFS_MAX = 1_000;
 
 export class Spool {
   readonly tmpDir: string;
   readonly originalsDir: string;
   readonly itemsDir: string;
+  private readonly proofs = new Map<string, ReadBackProof>();
 
-  constructor(readonly root: string) {
+  /**
+   * `readBack`: read every original back during its copy and keep the proof for the archive. The
+   * local archive relies on it instead of a pass of its own; S3 proves the bytes as it sends them,
+   * so a read-back here would only cost an extra hash of every file.
+   */
+  constructor(
+    readonly root: string,
+    private readonly opts: { readBack?: boolean } = {},
+  ) {
     this.tmpDir = path.join(root, 'tmp');
     this.originalsDir = path.join(root, 'originals');
     this.itemsDir = path.join(root, 'items');
@@ -56,17 +72,46 @@ export class Spool {
    */
   async receive(source: Readable | AsyncIterable<Buffer>, maxBytes: number): Promise<SpooledTemp> {
     const tmpPath = this.newTempPath();
-    const { sha256, size } = await copyHashFlush(source, tmpPath, { maxBytes, mode: 0o600 });
-    return { tmpPath, sha256, size };
+    // The one read-back verify pass of the original happens here, during the copy (the local
+    // archive relies on it through readBackProof instead of reading the file again).
+    const { sha256, size, readBack } = await copyHashFlush(source, tmpPath, {
+      maxBytes,
+      mode: 0o600,
+      readBack: this.opts.readBack ?? false,
+    });
+    return { tmpPath, sha256, size, readBack: readBack ?? false };
   }
 
-  /** Names a received temp file by its content. Idempotent: the same content may already be there. */
+  /**
+   * Names a received temp file by its content. Idempotent: the same content may already be there.
+   * Its read-back proof is kept, tied to the inode as it is once read-only and named: a later
+   * write, chmod or rename of it changes mtime or ctime and voids the proof.
+   */
   async commitOriginal(temp: SpooledTemp): Promise<string> {
     const final = this.originalPath(temp.sha256);
     await fsp.chmod(temp.tmpPath, 0o400);
     await fsp.rename(temp.tmpPath, final);
     await fsyncPath(this.originalsDir);
+    if (!temp.readBack) return final;
+    const st = await fsp.lstat(final);
+    this.proofs.delete(final);
+    this.proofs.set(final, {
+      sha256: temp.sha256,
+      size: temp.size,
+      dev: st.dev,
+      ino: st.ino,
+      mtimeMs: st.mtimeMs,
+      ctimeMs: st.ctimeMs,
+    });
+    if (this.proofs.size > PROOFS_MAX) this.proofs.delete(this.proofs.keys().next().value!);
     return final;
+  }
+
+  /** The read-back proof of an original this process spooled (used once), if it still has it. */
+  takeReadBackProof(file: string): ReadBackProof | undefined {
+    const proof = this.proofs.get(file);
+    this.proofs.delete(file);
+    return proof;
   }
 
   async discard(temp: SpooledTemp): Promise<void> {

@@ -179,7 +179,7 @@ export const preserve: StageHandler = async (ctx, start) => {
     await batch.put({
       kind: 'original',
       key: originalKey(item),
-      source: { path: start.spoolPath! },
+      source: { path: start.spoolPath!, readBack: ctx.spool.takeReadBackProof(start.spoolPath!) },
       sha256: item.sha256,
       size: item.size,
       contentType: contentTypeOf(item.originalName),
