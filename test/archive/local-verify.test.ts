@@ -24,6 +24,13 @@ afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true }
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const lock = { contentType: 'video/mp4', retainUntil: new Date(Date.now() + 86_400_000), legalHold: false };
 
+async function freshArchive(): Promise<{ dir: string; archive: LocalArchive }> {
+  const dir = tmp();
+  const archive = new LocalArchive({ root: path.join(dir, 'archive') });
+  await archive.checkReady();
+  return { dir, archive };
+}
+
 function readOnlySource(dir: string, bytes: Buffer): string {
   const file = path.join(dir, 'spool-original');
   fs.writeFileSync(file, bytes);
@@ -33,9 +40,7 @@ function readOnlySource(dir: string, bytes: Buffer): string {
 
 describe('local archive: verifying a spool original', () => {
   it('right after put: the same inode, once; every later verify re-reads every byte', async () => {
-    const dir = tmp();
-    const archive = new LocalArchive({ root: path.join(dir, 'archive') });
-    await archive.checkReady();
+    const { dir, archive } = await freshArchive();
     const bytes = randomBytes(3 * 1024 * 1024 + 7);
     const source = readOnlySource(dir, bytes);
     const key = 'evidence/ev-1/original/a.mp4';
@@ -53,9 +58,7 @@ describe('local archive: verifying a spool original', () => {
   });
 
   it("relies on the spool's read-back proof while the inode is unchanged, and reads the file again once it is not", async () => {
-    const dir = tmp();
-    const archive = new LocalArchive({ root: path.join(dir, 'archive') });
-    await archive.checkReady();
+    const { dir, archive } = await freshArchive();
     const bytes = randomBytes(256 * 1024);
     const source = readOnlySource(dir, bytes);
     const st = fs.statSync(source);
@@ -112,9 +115,7 @@ describe('local archive: verifying a spool original', () => {
   });
 
   it('bytes changed between put and verify are caught by a full re-read', async () => {
-    const dir = tmp();
-    const archive = new LocalArchive({ root: path.join(dir, 'archive') });
-    await archive.checkReady();
+    const { dir, archive } = await freshArchive();
     const bytes = randomBytes(64 * 1024);
     const source = readOnlySource(dir, bytes);
     const key = 'evidence/ev-2/original/a.mp4';
@@ -130,9 +131,7 @@ describe('local archive: verifying a spool original', () => {
   });
 
   it('a spool file that no longer matches its hash is refused before anything is placed', async () => {
-    const dir = tmp();
-    const archive = new LocalArchive({ root: path.join(dir, 'archive') });
-    await archive.checkReady();
+    const { dir, archive } = await freshArchive();
     const bytes = randomBytes(64 * 1024);
     const claimed = sha(bytes);
     bytes[0] = bytes[0]! ^ 1;
