@@ -34,18 +34,38 @@ async function exists() {
   }
 }
 
-if (await exists()) {
-  if (lock) {
-    // A pre-existing bucket without lock would silently make every lock test meaningless.
-    const cfg = await s3.send(new GetObjectLockConfigurationCommand({ Bucket: bucket })).catch(() => null);
-    if (cfg?.ObjectLockConfiguration?.ObjectLockEnabled !== 'Enabled') {
-      console.error(`s3-bucket: ${bucket} exists WITHOUT Object Lock; delete the data dir and start again`);
+async function ensure() {
+  if (await exists()) {
+    if (lock) {
+      // A pre-existing bucket without lock would silently make every lock test meaningless.
+      const cfg = await s3.send(new GetObjectLockConfigurationCommand({ Bucket: bucket })).catch(() => null);
+      if (cfg?.ObjectLockConfiguration?.ObjectLockEnabled !== 'Enabled') {
+        console.error(`s3-bucket: ${bucket} exists WITHOUT Object Lock; delete the data dir and start again`);
+        process.exit(1);
+      }
+    }
+    console.error(`s3-bucket: ${bucket} exists`);
+  } else {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: lock }));
+    console.error(`s3-bucket: created ${bucket}${lock ? ' with Object Lock' : ' (no Object Lock)'}`);
+  }
+}
+
+// A server that has just started may still answer 503 (initialising) or drop a connection: try
+// again for up to 30 s, then fail with what the server said in one line, not a stack's tail.
+const deadline = Date.now() + 30_000;
+for (let attempt = 1; ; attempt++) {
+  try {
+    await ensure();
+    break;
+  } catch (err) {
+    const said = `${err?.name ?? 'Error'}: ${err?.message ?? err} (HTTP ${err?.$metadata?.httpStatusCode ?? 'none'}, ${err?.code ?? err?.Code ?? ''})`;
+    if (Date.now() > deadline) {
+      console.error(`s3-bucket: could not make ${bucket} after ${attempt} attempts: ${said}`);
       process.exit(1);
     }
+    console.error(`s3-bucket: ${bucket}: ${said}; trying again`);
+    await new Promise((r) => setTimeout(r, 500));
   }
-  console.error(`s3-bucket: ${bucket} exists`);
-} else {
-  await s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: lock }));
-  console.error(`s3-bucket: created ${bucket}${lock ? ' with Object Lock' : ' (no Object Lock)'}`);
 }
 s3.destroy();

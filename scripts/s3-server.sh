@@ -61,7 +61,9 @@ running_pid() {
 wait_ready() {
   local port="$1" pid="$2" i
   for ((i = 0; i < 300; i++)); do
-    if curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$port/minio/health/live" 2>/dev/null; then
+    # ready, not just live: a MinIO that answers /live may still refuse bucket calls while it
+    # initialises (a CI run failed creating the test bucket right after /live said 200)
+    if curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$port/minio/health/ready" 2>/dev/null; then
       return 0
     fi
     kill -0 "$pid" 2>/dev/null || { say "minio exited during start-up; tail of $LOG_FILE:"; tail -n 20 "$LOG_FILE" >&2; exit 1; }
