@@ -103,7 +103,13 @@ export class IntakeService {
     } finally {
       await fh.close();
     }
-    const sidecar = await this.readSidecar(c);
+    let sidecar: SidecarRecord | null;
+    try {
+      sidecar = await this.readSidecar(c);
+    } catch (err) {
+      await spool.discard(temp);
+      throw err;
+    }
     return this.admit(temp, {
       dock: c.dock,
       relPath: c.relPath,
@@ -162,7 +168,15 @@ export class IntakeService {
   }
 
   private async admit(temp: SpooledTemp, a: Admission): Promise<IntakeResult> {
-    const result = await this.catalogue(temp, a);
+    let result: IntakeResult;
+    try {
+      result = await this.catalogue(temp, a);
+    } catch (err) {
+      // A copy nobody catalogued is not left in spool/tmp until the next start. Once committed
+      // the temp name is gone, and discarding it does nothing.
+      await this.deps.spool.discard(temp);
+      throw err;
+    }
     metrics.intakeFiles.inc({ dock: a.dock.id, outcome: result.kind });
     if (result.kind === 'new') metrics.intakeBytes.inc({ dock: a.dock.id }, temp.size);
     return result;
