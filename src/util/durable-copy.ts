@@ -101,7 +101,11 @@ export async function copyHashFlush(
     if (flushError) throw flushError;
     const sha256 = hash.digest('hex');
     if (verifier) {
-      await Promise.all([fsyncFd(fd), verifier.finish(size, dest)]);
+      // Both settle before either's failure is acted on: the check must not be reading into its
+      // buffer when the cleanup below hands that buffer back to the shared pool.
+      const [synced, checked] = await Promise.allSettled([fsyncFd(fd), verifier.finish(size, dest)]);
+      if (synced.status === 'rejected') throw synced.reason;
+      if (checked.status === 'rejected') throw checked.reason;
       await close();
       return { sha256, size, readBack: true };
     }
