@@ -11,6 +11,7 @@ import { SealdockError } from '../errors.js';
 import { copyHashFlush, readFileChunks } from '../util/durable-copy.js';
 import { fsyncPath } from '../util/fsync.js';
 import { sha256File } from '../util/hash.js';
+import { RecentMap } from '../util/recent-map.js';
 import { nowIso } from '../util/time.js';
 
 import type {
@@ -71,7 +72,7 @@ export class LocalArchive implements ArchiveBackend {
   private readonly root: string;
   private readonly linkSources: boolean;
   private readonly sweepTemp: boolean;
-  private readonly placed = new Map<string, Identity>();
+  private readonly placed = new RecentMap<string, Identity>(PLACED_MAX);
 
   constructor(opts: LocalArchiveOptions) {
     this.root = path.resolve(opts.root);
@@ -183,12 +184,7 @@ export class LocalArchive implements ArchiveBackend {
 
   private async rememberPlaced(key: string, target: string, sha256: string): Promise<void> {
     const st = await fsp.lstat(target);
-    this.placed.delete(key);
     this.placed.set(key, { dev: st.dev, ino: st.ino, size: st.size, ctimeMs: st.ctimeMs, sha256 });
-    if (this.placed.size > PLACED_MAX) {
-      const oldest = this.placed.keys().next().value;
-      if (oldest !== undefined) this.placed.delete(oldest);
-    }
   }
 
   /** Whether `file` is still, read-only and unwritten, the inode its read-back proof is about. */

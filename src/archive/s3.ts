@@ -35,6 +35,7 @@ import type {
   StoredObject,
   VerifyResult,
 } from './archive.js';
+import { RecentMap } from '../util/recent-map.js';
 import { assertSafeKey } from './keys.js';
 
 export interface S3ArchiveConfig {
@@ -192,7 +193,7 @@ export class S3Archive implements ArchiveBackend {
   private readonly queueSize: number;
   private readonly verifyMode: 'checksum' | 'readback';
   private readonly staleUploadMs: number;
-  private readonly known = new Map<string, LocalDigest & { versionId?: string | undefined }>();
+  private readonly known = new RecentMap<string, LocalDigest & { versionId?: string | undefined }>(COMPOSITE_CACHE_MAX);
   private readonly keyLocks = new Map<string, Promise<unknown>>();
   private readonly liveUploads = new Set<string>();
   /** Part digests of uploads in progress, by key (one upload per key at a time: see put). */
@@ -419,7 +420,7 @@ export class S3Archive implements ArchiveBackend {
         const out = await this.client.send(
           new PutObjectCommand({ ...common, Body: body, ContentLength: size, ChecksumSHA256: full }),
         );
-        this.remember(key, { sha256, size, checksum: full, versionId: out.VersionId });
+        this.known.set(key, { sha256, size, checksum: full, versionId: out.VersionId });
         return {
           key,
           size,
@@ -482,7 +483,7 @@ export class S3Archive implements ArchiveBackend {
           `put ${key}: server composite checksum ${got} differs from local ${composite}; the source changed during upload`,
         );
       }
-      if (composite) this.remember(key, { sha256, size, checksum: composite, versionId: out.VersionId });
+      if (composite) this.known.set(key, { sha256, size, checksum: composite, versionId: out.VersionId });
       return { key, size, sha256, versionId: out.VersionId, backendChecksum: got ?? composite, alreadyPresent: false };
     } catch (err) {
       const id = uploadId ?? upload.uploadId;
@@ -555,7 +556,7 @@ export class S3Archive implements ArchiveBackend {
             { key, versionId: head.VersionId },
           );
         }
-        this.remember(key, { sha256, size: opts.size, checksum: local, versionId: head.VersionId });
+        this.known.set(key, { sha256, size: opts.size, checksum: local, versionId: head.VersionId });
       }
     }
     // Idempotent re-put after a crash: bring retention and hold up to what was asked, never down.
@@ -571,15 +572,6 @@ export class S3Archive implements ArchiveBackend {
       backendChecksum: theirChecksum,
       alreadyPresent: true,
     };
-  }
-
-  private remember(key: string, d: LocalDigest & { versionId?: string | undefined }): void {
-    this.known.delete(key);
-    this.known.set(key, d);
-    if (this.known.size > COMPOSITE_CACHE_MAX) {
-      const oldest = this.known.keys().next().value;
-      if (oldest !== undefined) this.known.delete(oldest);
-    }
   }
 
   private async headRaw(key: string, versionId?: string): Promise<HeadObjectCommandOutput | null> {

@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import { SealdockError } from '../errors.js';
 import { copyHashFlush } from '../util/durable-copy.js';
 import { fsyncPath } from '../util/fsync.js';
+import { RecentMap } from '../util/recent-map.js';
 
 export interface SpooledTemp {
   tmpPath: string;
@@ -28,7 +29,7 @@ export class Spool {
   readonly tmpDir: string;
   readonly originalsDir: string;
   readonly itemsDir: string;
-  private readonly proofs = new Map<string, ReadBackProof>();
+  private readonly proofs = new RecentMap<string, ReadBackProof>(PROOFS_MAX);
 
   /**
    * `readBack`: read every original back during its copy and keep the proof for the archive. The
@@ -94,7 +95,6 @@ export class Spool {
     await fsyncPath(this.originalsDir);
     if (!temp.readBack) return final;
     const st = await fsp.lstat(final);
-    this.proofs.delete(final);
     this.proofs.set(final, {
       sha256: temp.sha256,
       size: temp.size,
@@ -103,7 +103,6 @@ export class Spool {
       mtimeMs: st.mtimeMs,
       ctimeMs: st.ctimeMs,
     });
-    if (this.proofs.size > PROOFS_MAX) this.proofs.delete(this.proofs.keys().next().value!);
     return final;
   }
 
