@@ -69,6 +69,7 @@ export class IntakeService {
     const fh = await fsp.open(c.absPath, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
     let temp: SpooledTemp | null = null;
     let identity: { ino: number; ctimeMs: number };
+    let sidecar: SidecarRecord | null;
     try {
       const before = await fh.stat();
       identity = { ino: before.ino, ctimeMs: before.ctimeMs };
@@ -97,18 +98,13 @@ export class IntakeService {
         await spool.discard(temp);
         return { kind: 'changed', reason: 'changed while it was being copied' };
       }
+      // Inside this block so that a sidecar that cannot be read discards the copy with it.
+      sidecar = await this.readSidecar(c);
     } catch (err) {
       if (temp) await spool.discard(temp);
       throw err;
     } finally {
       await fh.close();
-    }
-    let sidecar: SidecarRecord | null;
-    try {
-      sidecar = await this.readSidecar(c);
-    } catch (err) {
-      await spool.discard(temp);
-      throw err;
     }
     return this.admit(temp, {
       dock: c.dock,
