@@ -79,6 +79,7 @@ function startS3() {
 }
 function stopS3() {
   if (!startedS3) return;
+  startedS3 = false;
   execFileSync('bash', [path.join(root, 'scripts', 's3-server.sh'), 'stop'], {
     env: { ...process.env, ...s3Env },
     stdio: 'inherit',
@@ -136,10 +137,7 @@ try {
   const lastS3 = BENCHES.findLastIndex((b) => b.needsS3);
   for (const [i, b] of BENCHES.entries()) {
     runs.push(await runBench(b));
-    if (i === lastS3) {
-      stopS3();
-      startedS3 = false;
-    }
+    if (i === lastS3) stopS3();
   }
 } finally {
   stopS3();

@@ -158,19 +158,18 @@ export class LocalArchive implements ArchiveBackend {
 
   /**
    * The object's bytes under a temp name, durable, with their SHA-256 read from what is now on
-   * disk. One pass either way: a hard link of the spool's read-only original is hashed once; a
-   * copy (other filesystem) is hashed while it is written and flushed.
+   * disk. One pass either way: a hard link of the spool's read-only original relies on the spool's
+   * read-back while that inode is unchanged, or is hashed once; a copy (other filesystem) is hashed
+   * while it is written and flushed.
    */
   private async writeTemp(tmp: string, source: ObjectSource): Promise<{ sha256: string; size: number }> {
     if ('path' in source) {
       // Checked before the link, which moves ctime: the inode is still the one read back.
-      const proven = source.readBack && (await this.unchangedSince(source.path, source.readBack));
+      const proof =
+        source.readBack && (await this.unchangedSince(source.path, source.readBack)) ? source.readBack : null;
       if (await this.tryLink(source.path, tmp)) {
-        if (proven && source.readBack) {
-          const st = await fsp.lstat(tmp);
-          if (st.dev === source.readBack.dev && st.ino === source.readBack.ino)
-            return { sha256: source.readBack.sha256, size: source.readBack.size };
-        }
+        const st = proof ? await fsp.lstat(tmp) : null;
+        if (proof && st?.dev === proof.dev && st.ino === proof.ino) return { sha256: proof.sha256, size: proof.size };
         return sha256File(tmp);
       }
     }

@@ -74,7 +74,7 @@ export class Spool {
   async receive(source: Readable | AsyncIterable<Buffer>, maxBytes: number): Promise<SpooledTemp> {
     const tmpPath = this.newTempPath();
     // The one read-back verify pass of the original happens here, during the copy (the local
-    // archive relies on it through readBackProof instead of reading the file again).
+    // archive relies on it through takeReadBackProof instead of reading the file again).
     const { sha256, size, readBack } = await copyHashFlush(source, tmpPath, {
       maxBytes,
       mode: 0o600,

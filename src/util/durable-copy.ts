@@ -27,8 +27,8 @@ export interface CopyResult {
   sha256: string;
   size: number;
   /**
-   * With `readBack`: the written file was read back through a descriptor of its own and hashed to
-   * `sha256` too, `size` bytes and no more (a mismatch throws VERIFY_FAILED instead).
+   * With `readBack`: the written file was read back through a descriptor of its own and holds
+   * exactly the bytes that were hashed, `size` of them and no more (otherwise VERIFY_FAILED).
    */
   readBack?: true;
 }
