@@ -1,34 +1,23 @@
 // A copy that could not be catalogued is removed at once, not left in spool/tmp until the next
 // start: here the catalog itself fails (closed under the intake), with a real spool and catalog.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { catalogPath, openCatalog } from '../../src/catalog/db.js';
 import { EvidenceRepo } from '../../src/catalog/evidence-repo.js';
 import { loadConfig } from '../../src/config/load.js';
 import { IntakeService } from '../../src/intake/intake-service.js';
 import { Spool } from '../../src/intake/spool.js';
+import { makeWorkspace } from '../helpers/workspace.js';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sealdock-intake-leftovers-'));
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+const ws = makeWorkspace();
+afterAll(() => ws.cleanup());
 
 describe('an intake whose cataloguing fails', () => {
   it('removes its spool copy and says why', async () => {
-    const configFile = path.join(dir, 'sealdock.yaml');
-    fs.writeFileSync(
-      configFile,
-      stringify({
-        dataDir: path.join(dir, 'data'),
-        docks: [{ id: 'dock1', path: path.join(dir, 'dock1'), layout: 'flat' }],
-        archive: { local: { path: path.join(dir, 'archive') } },
-        log: { level: 'silent' },
-      }),
-    );
-    const { config } = loadConfig({ file: configFile, env: {} });
+    const { config } = loadConfig({ file: ws.configFile, env: {} });
     const db = openCatalog(catalogPath(config.dataDir));
     const spool = new Spool(path.join(config.dataDir, 'spool'), { readBack: true });
     await spool.init();
